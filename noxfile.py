@@ -1,0 +1,81 @@
+"""Every task a user runs: ``nox -s grade``, ``tests``, ``docs``, ``serve``, ``bench``, ``reset``.
+
+Environments are reused, and a warm environment skips installation entirely
+(a stamp records what was installed), so a repeated ``nox -s grade`` costs
+seconds, not a pip run.
+"""
+
+import hashlib
+import json
+import pathlib
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["grade"]
+PYTHON = ["3.11", "3.12", "3.13", "3.14", None]  # the first found; None: nox's own Python
+
+
+def install(session, group):
+    """Install a dependency group, unless this environment already has exactly it."""
+    requirements = nox.project.dependency_groups(PYPROJECT, group)
+    digest = hashlib.sha256(json.dumps(requirements).encode()).hexdigest()
+    stamp = pathlib.Path(session.virtualenv.location) / f".micrograd-kit-{group}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    session.install(*requirements)
+    stamp.write_text(digest)
+
+
+def first_python():
+    """The first supported Python on this machine, so one command works anywhere."""
+    import shutil
+    for version in PYTHON[:-1]:
+        if shutil.which(f"python{version}"):
+            return version
+    return None
+
+
+@nox.session(python=first_python())
+def grade(session):
+    """Grade student/ (or --impl PATH); arguments after -- go to the grader."""
+    install(session, "grade")
+    session.run("python", "-m", "grader", *session.posargs)
+
+
+@nox.session(python=first_python())
+def tests(session):
+    """The kit's own test suite: engine, stubs, grader, corpora, docs."""
+    install(session, "tests")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=first_python())
+def docs(session):
+    """Build the site into site/ with mkdocs build --strict."""
+    install(session, "docs")
+    session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session(python=first_python())
+def serve(session):
+    """Serve the site at http://127.0.0.1:8000 while you read and work."""
+    install(session, "docs")
+    session.run("mkdocs", "serve", *session.posargs)
+
+
+@nox.session(python=first_python())
+def bench(session):
+    """Benchmarks: the reference against the micrograd package, side by side."""
+    install(session, "tests")
+    session.run("python", "benchmarks/engine_vs_micrograd.py", *session.posargs)
+
+
+@nox.session(python=False)
+def reset(session):
+    """Put the pristine stubs back in student/ (your files are backed up first)."""
+    session.run("python3", "-m", "grader.reset", *session.posargs)
