@@ -1,4 +1,5 @@
-"""Every task a user runs: ``nox -s grade``, ``tests``, ``docs``, ``serve``, ``bench``, ``reset``.
+"""Every task a user runs: ``nox -s grade``, ``tests``, ``docs``, ``serve``, ``bench``, ``reset``,
+``submit``, and for instructors ``collect`` and ``gradescope``.
 
 Environments are reused, and a warm environment skips installation entirely
 (a stamp records what was installed), so a repeated ``nox -s grade`` costs
@@ -73,6 +74,27 @@ def bench(session):
     """Benchmarks: the reference against the micrograd package, side by side."""
     install(session, "tests")
     session.run("python", "benchmarks/engine_vs_micrograd.py", *session.posargs)
+
+
+@nox.session(python=first_python())
+def submit(session):
+    """Pack student/ and your latest report into dist/submission-<student-id>.zip, to hand in."""
+    install(session, "grade")
+    session.run("python", "-m", "grader", "submit", *session.posargs)
+
+
+@nox.session(python=first_python())
+def collect(session):
+    """Regrade a class: nox -s collect -- SUBMISSIONS [--out DIR] (gradebook + class summary)."""
+    install(session, "grade")
+    session.run("python", "-m", "grader", "collect", *session.posargs)
+
+
+@nox.session(python=first_python())
+def gradescope(session):
+    """Build dist/gradescope-autograder.zip to upload to Gradescope (-- --docs-url URL)."""
+    install(session, "grade")
+    session.run("python", "-m", "grader", "gradescope", "build", *session.posargs)
 
 
 @nox.session(python=False)

@@ -47,6 +47,9 @@ _HINTS = (
     Hint("used-reference", "general", "Your code uses the reference solution",
          "Importing or reading reference/ or grader/ scores nothing for the stages that use it: "
          "the point is to build it yourself."),
+    Hint("raised-exception", "general", "Your code raised an exception",
+         "The call stopped with an exception in your code. The message says which line: run "
+         "the case shown in a Python shell to see it happen, and fix that line."),
 
     # ---- stage 0 ----
     Hint("forward-difference", "0", "A one-sided difference instead of the central one",
@@ -57,6 +60,9 @@ _HINTS = (
     Hint("wrong-argument", "0", "Nudging the wrong argument",
          "Only positional argument number `wrt` moves, by +h and -h; every other argument "
          "stays exactly as it was passed."),
+    Hint("central-difference", "0", "The central difference, step by step",
+         "Copy the arguments twice, add h to argument number `wrt` in one copy and subtract h "
+         "in the other, call f on each, subtract, and divide by 2*h. Return that number."),
     Hint("chain-rule-local", "0", "Forgetting the local derivative",
          "The chain rule multiplies: dL/da = dL/de * de/da. Passing dL/de down unchanged is "
          "right only through a plus node."),
@@ -130,6 +136,9 @@ _HINTS = (
     Hint("backward-on-wrong-node", "2", "Setting _backward on the operand",
          "Assign the closure to the result (`out._backward = _backward`), not to `self`: "
          "overwriting the operand's rule breaks the graph below it."),
+    Hint("local-derivative", "2", "A local derivative that is off",
+         "Each rule adds (local derivative) * out.grad to each child's grad. Work out the "
+         "local derivative of the failing op on paper at the case shown, and compare."),
 
     # ---- stage 3 ----
     Hint("no-seed", "3", "Forgetting to seed the gradient",
@@ -152,6 +161,10 @@ _HINTS = (
     Hint("incomplete-traversal", "3", "Not reaching every node",
          "The order must include every node the output depends on, not just its direct "
          "children: keep walking `_prev` all the way down to the leaves."),
+    Hint("backward-steps", "3", "backward() step by step",
+         "Three steps: build the topological order of every node below self (each after its "
+         "children), set self.grad = 1.0, then call _backward() on each node in reverse order, "
+         "once. Nothing else: no other grads are set or changed by backward() itself."),
 
     # ---- stage 4 ----
     Hint("parameter-order", "4", "Parameters in the wrong order",
@@ -177,10 +190,17 @@ _HINTS = (
     Hint("layer-sizes", "4", "The wrong layer sizes",
          "Sizes are [nin] + nouts, and layer i maps sz[i] inputs to sz[i+1] outputs: "
          "MLP(3, [4, 4, 1]) has 16 + 20 + 5 = 41 parameters."),
+    Hint("neuron-graph", "4", "A neuron's output that is not built from its Values",
+         "Compute act = w . x + b with Value operations on the weights themselves "
+         "(wi * xi, not wi.data * xi), so the output is a Value whose graph reaches every "
+         "parameter and backward() fills in their grads."),
 
     # ---- stage 5 ----
     Hint("sum-not-mean", "5", "Sum instead of mean",
          "mse_loss is the *mean* of the squared errors: divide the sum by len(ys)."),
+    Hint("mse-formula", "5", "The mean squared error, term by term",
+         "For each prediction and target: (yp - y)**2, the prediction minus the target, squared. "
+         "Add them up, divide by len(ys), and return the Value."),
     Hint("loss-not-value", "5", "A loss that is a number",
          "Build the loss from Values (`(yp - y)**2`), so that loss.backward() reaches "
          "every parameter; a float cannot backpropagate."),

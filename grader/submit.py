@@ -14,6 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from .cli import _shown
 from .instructor import claims
 from .instructor.atomic import write_atomic
 from .instructor.layout import PACKAGE_FILES
@@ -113,14 +114,6 @@ def _selected(report):
 
 def _present(impl):
     return [name for name in PACKAGE_FILES if (Path(impl) / name).is_file()]
-
-
-def _shown(path):
-    """A path as the user would type it: relative to where they are, when it is below."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 if __name__ == "__main__":

@@ -40,12 +40,16 @@ def grading(report):
 
 
 def student_id(report):
+    """The report's student id, printable and of sane length, or None."""
     value = grading(report).get("student_id")
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    if not isinstance(value, str):
+        return None
+    value = "".join(c if c.isprintable() else "?" for c in value.strip())[:100]
+    return value or None
 
 
 def total(report):
-    return _number(grading(report).get("score"))
+    return number(grading(report).get("score"))
 
 
 def stage_scores(report):
@@ -54,7 +58,7 @@ def stage_scores(report):
     scores = {}
     for stage in stages if isinstance(stages, list) else ():
         if isinstance(stage, dict) and isinstance(stage.get("id"), str):
-            scores[stage["id"]] = _number(stage.get("score"))
+            scores[stage["id"]] = number(stage.get("score"))
     return scores
 
 
@@ -80,22 +84,28 @@ def changed_files(report, folder):
 
 
 def score_differences(claimed, regraded):
-    """Where the claimed report's scores differ from the regrade's, in words (empty if none)."""
+    """Where the claimed report disagrees with the regrade (or with itself), in words; empty if nowhere.
+
+    Only the stages the regrade covered are compared, so an instructor may
+    regrade a subset of the stages.
+    """
     differences = []
-    claimed_total, regraded_total = total(claimed), total(regraded)
-    if not _same(claimed_total, regraded_total):
-        differences.append(f"total: claimed {_show(claimed_total)}, regraded {_show(regraded_total)}")
-    claimed_stages = stage_scores(claimed)
-    for stage, score in stage_scores(regraded).items():
+    claimed_stages, regraded_stages = stage_scores(claimed), stage_scores(regraded)
+    for stage, score in regraded_stages.items():
         if stage in BY_ID and BY_ID[stage].points == 0:
             continue  # the bonus counts for nothing, and depends on torch being installed
         if not _same(claimed_stages.get(stage), score):
             differences.append(f"stage {stage}: claimed {_show(claimed_stages.get(stage))}, "
                                f"regraded {_show(score)}")
+    claimed_total = total(claimed)
+    if not _same(claimed_total, sum(s for s in claimed_stages.values() if s is not None)):
+        differences.append(f"the report's total {_show(claimed_total)} is not the sum of its stages")
+    elif differences and set(claimed_stages) <= set(regraded_stages):
+        differences.insert(0, f"total: claimed {_show(claimed_total)}, regraded {_show(total(regraded))}")
     return differences
 
 
-def _number(value):
+def number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)

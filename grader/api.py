@@ -1,0 +1,157 @@
+"""Grade a folder from Python: ``grade(folder) -> report document``.
+
+Used by the command line, by the kit's tests and by the instructor tools.
+pytest runs in this process over ``grader/checks/`` with the grading plugin;
+graded code runs only in the sandbox's worker processes.
+"""
+
+import contextlib
+import io
+import os
+import time
+from pathlib import Path
+
+from . import report
+from .stages import MODULES, STAGES
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+CHECKS_DIR = KIT_ROOT / "grader" / "checks"
+DEFAULT_BUDGET_S = 120.0
+STAGE_IDS = tuple(s.id for s in STAGES)
+STOPPED = (2, 3, 4)  # pytest's exit statuses for a run it broke off: interrupted, internal error, usage error
+
+
+class UsageError(ValueError):
+    """The caller asked for something that cannot be graded; the message says what."""
+
+
+class GradingInterrupted(Exception):
+    """The user stopped the run (Ctrl-C); no report was written."""
+
+
+def resolve_impl(path):
+    """The submission folder ``path`` names: a path, or the words ``student`` / ``reference``.
+
+    Relative paths are tried from the current directory, then from the kit's
+    root. Raises UsageError unless it is a folder with at least one of the
+    kit's modules.
+    """
+    path = Path(path).expanduser()
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, KIT_ROOT / path]
+    folder = next((c for c in candidates if c.exists()), None)
+    if folder is None:
+        raise UsageError(f"there is no folder {path} (looked in {' and '.join(str(c.parent) for c in candidates)})")
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is a file; --impl takes the folder holding engine.py, nn.py, "
+                         "train.py and derivatives.py")
+    if not any((folder / f"{m}.py").is_file() for m in MODULES):
+        raise UsageError(f"{folder} has none of {', '.join(m + '.py' for m in MODULES)}: "
+                         "it is not a submission folder")
+    return folder.resolve()
+
+
+def select_stages(stages):
+    """Stage ids in the table's order, all of them for ``None``; UsageError for an unknown one."""
+    if stages is None:
+        return list(STAGE_IDS)
+    wanted = [str(s) for s in stages]
+    unknown = [s for s in wanted if s not in STAGE_IDS]
+    if unknown:
+        raise UsageError(f"unknown stage {', '.join(unknown)}: the stages are {', '.join(STAGE_IDS)}")
+    if not wanted:
+        raise UsageError("no stage selected")
+    return [s for s in STAGE_IDS if s in wanted]
+
+
+def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DEFAULT_BUDGET_S,
+          checks=CHECKS_DIR):
+    """Grade ``folder`` and return the report document (pytest-json-report's, plus ``grading``).
+
+    ``stages``: stage ids to grade (default: all). ``report_path``: where to
+    write the report, atomically (default: nowhere). ``budget_s``: the run's
+    time budget; checks it leaves no time for are reported ``not_run``.
+    ``checks``: the folder of checks (the kit's own by default). A report
+    whose ``grading.errors`` is not empty marks a run in which the grader
+    itself failed. Raises UsageError for bad arguments, GradingInterrupted on
+    Ctrl-C.
+    """
+    folder = resolve_impl(folder)
+    selected = select_stages(stages)
+    if not budget_s > 0:
+        raise UsageError(f"the time budget must be a positive number of seconds, not {budget_s}")
+    checks = Path(checks).resolve()
+    started, clock = report.now(), time.monotonic()
+    flags, errors = _static_flags(folder)
+    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks)
+    if plugin.interrupted:
+        raise GradingInterrupted("grading was interrupted")
+    errors += plugin.errors
+    document = plugin.document
+    if document is None or exitcode in STOPPED:
+        errors.append(f"pytest could not run the checks (exit status {int(exitcode)}): "
+                      + " / ".join(output.strip().splitlines()[-5:]))
+    if document is None:
+        document = report.bare_document(exitcode=exitcode, root=KIT_ROOT, started=started)
+    document["grading"] = report.grading(
+        folder=folder, student_id=student_id or None, stages=selected,
+        check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
+        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s)
+    document["environment"] = document["grading"]["environment"]
+    if report_path is not None:
+        report.write(document, report_path)
+    return document
+
+
+def _static_flags(folder):
+    """Honesty flags found by reading the folder's code, and any failure to read it."""
+    try:
+        from . import honesty
+    except ImportError:  # a kit without the honesty scan: runtime flags only
+        return [], []
+    try:
+        return list(honesty.scan(folder)), []
+    except Exception as error:  # the scan is the grader's: its failure must show, not pass silently
+        return [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
+
+
+def _run_pytest(folder, stages, budget_s, checks):
+    """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
+    import pytest
+
+    from .plugin import GradingPlugin
+
+    plugin = GradingPlugin(stages, budget_s)
+    inside_kit = checks.is_relative_to(KIT_ROOT)
+    args = [
+        str(checks), "--impl", str(folder),
+        "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
+        "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
+        "-p", "no:cacheprovider",
+        "--capture=sys", "--tb=short", "-q", "--no-header", "--no-summary",
+        "--continue-on-collection-errors",
+    ]
+    output = io.StringIO()
+    with _plain_pytest_environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        exitcode = pytest.main(args, plugins=[plugin])
+    return plugin, exitcode, output.getvalue()
+
+
+@contextlib.contextmanager
+def _plain_pytest_environment():
+    """pytest as the grader configures it: no plugins picked up from the environment."""
+    changed = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": None, "PYTEST_PLUGINS": None}
+    saved = {name: os.environ.get(name) for name in changed}
+    try:
+        for name, value in changed.items():
+            _set_env(name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            _set_env(name, value)
+
+
+def _set_env(name, value):
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

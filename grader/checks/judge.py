@@ -1,0 +1,86 @@
+"""How checks judge what graded code returned: numbers with tolerance, expected values, failures."""
+
+import json
+import math
+
+from grader import scenarios
+from grader.feedback import CheckFailed
+
+REL_TOL, ABS_TOL = 1e-6, 1e-9  # the lecture itself prints -1.4999999999999996
+
+
+def expected(ref, scenario, **args):
+    """The scenario's answer on the reference, run in this process, shaped as if it came from a worker."""
+    return json.loads(json.dumps(getattr(scenarios, scenario)(ref, **args)))
+
+
+def is_number(x):
+    return type(x) is float
+
+
+def close(got, want):
+    """Whether ``got`` is a real float close to ``want``."""
+    return is_number(got) and (math.isclose(got, want, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+                               or (math.isnan(got) and math.isnan(want)))
+
+
+def all_close(got, want):
+    """Element-wise ``close`` over (nested) lists of the same shape."""
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(map(all_close, got, want))
+    return close(got, want)
+
+
+def show(x):
+    """A number as a student reads it; anything else as what it was."""
+    if is_number(x):
+        return f"{x:.8g}"
+    if isinstance(x, dict) and "not_a_number" in x:
+        return f"{x['repr']} (a {x['not_a_number']}, not a number)"
+    if isinstance(x, list):
+        return "[" + ", ".join(show(v) for v in x) + "]"
+    return repr(x)
+
+
+def require_number(got, what, hint, case=None):
+    """``got`` if it is a float; otherwise fail saying what it was instead."""
+    if not is_number(got):
+        raise CheckFailed(f"{what} should be a number, but it is {show(got)}", expected="a float",
+                          got=show(got), hint=hint, case=case)
+    return got
+
+
+def where(error):
+    """`` (engine.py line 12: return self.data)`` for a GradedCodeError with a location, else ``""``."""
+    place = (getattr(error, "detail", None) or {}).get("where") or {}
+    if not place.get("file"):
+        return ""
+    code = f": {place['code']}" if place.get("code") else ""
+    return f" ({place['file']} line {place.get('line')}{code})"
+
+
+def raised(error, what, hint, case=None):
+    """A CheckFailed for graded code that raised ``error`` while doing ``what``."""
+    return CheckFailed(f"{what} raised {error.message}{where(error)}", expected="no exception",
+                       got=error.message, hint=hint, case=case)
+
+
+def error_type(error):
+    return (getattr(error, "detail", None) or {}).get("type")
+
+
+REFLECTED = ("radd", "rmul", "rsub", "rdiv")
+
+
+def exception_hint(error, ops):
+    """The likely mistake behind an exception raised while building ``ops``."""
+    message = (getattr(error, "detail", None) or {}).get("message") or error.message
+    if error_type(error) == "TypeError" and "unsupported operand" in message:
+        # 2 * a: Python asks a.__rmul__ after int.__mul__ gives up; a * 2 fails inside Value
+        number_first = message.rstrip().endswith("'Value'") or "and 'Value'" in message
+        return "reflected-ops" if number_first and any(op in REFLECTED for op in ops) else "wrap-numbers"
+    if error_type(error) == "AttributeError" and ("'int' object" in message or "'float' object" in message):
+        return "wrap-numbers"
+    if error_type(error) == "AssertionError" and "pow" in ops:
+        return "pow-exponent"
+    return "raised-exception"

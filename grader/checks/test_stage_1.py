@@ -1,0 +1,153 @@
+"""Stage 1: the forward pass. Every op gives the right number, a new Value, and remembers its operands."""
+
+import pytest
+from hypothesis import example, given
+
+from grader import exprs
+from grader.feedback import CheckFailed
+from grader.sandbox import RaisedException
+
+from .judge import close, exception_hint, expected, raised, show
+from .properties import expressions, grading_settings
+
+pytestmark = pytest.mark.stage("1")
+ENGINE = dict(modules=("engine",))
+CHECKS_PREV = ("add", "mul", "addk", "mulk", "pow", "tanh", "exp", "log", "relu")  # primitive ops (SPEC)
+FORWARD_HINTS = {"tanh": "tanh-formula", "relu": "relu-forward", "log": "log-base", "pow": "pow-exponent"}
+
+
+def node_verdict(spec, inputs, got, want):
+    """``None`` if the built graph matches the reference's, else ``(message, expected, got, hint)``."""
+    if got["inputs_after"] != want["inputs_after"]:
+        return ("an operation changed its operand's data: the inputs were "
+                f"{show(want['inputs_after'])} and became {show(got['inputs_after'])}",
+                show(want["inputs_after"]), show(got["inputs_after"]), "modifies-operand")
+    n_in = len(spec["inputs"])
+    for j, (node, ref_node) in enumerate(zip(got["nodes"], want["nodes"])):
+        op, args, k = spec["nodes"][j]
+        what = exprs.node_formula(spec, j)
+        if not node["value"]:
+            return (f"{what} returned a {node['type']}, not a Value", "a Value", node["type"], "returns-number")
+        if not close(node["data"], ref_node["data"]):
+            hint = FORWARD_HINTS.get(op, "forward-value")
+            x = exprs.evaluate(spec, inputs)[args[0]]
+            if op in ("rsub", "rdiv") and close(node["data"], x - k if op == "rsub" else x / k):
+                hint = "operand-order"
+            return (f"{what} has data {show(node['data'])}, expected {show(ref_node['data'])}",
+                    ref_node["data"], node["data"], hint)
+        if op in CHECKS_PREV:
+            positions = {c for c in node["prev"] if isinstance(c, int)}
+            strays = [c for c in node["prev"] if isinstance(c, dict) and "not_a_value" in c]
+            if strays or positions != set(args):
+                names = [spec["inputs"][a] if a < n_in else exprs.node_formula(spec, a - n_in) for a in args]
+                return (f"{what}: _prev should hold the Value operand{'s' if len(set(args)) > 1 else ''} "
+                        f"{' and '.join(dict.fromkeys(names))} themselves",
+                        ", ".join(dict.fromkeys(names)), _describe_prev(node["prev"], spec), "prev-children")
+    return None
+
+
+def _describe_prev(prev, spec):
+    n_in = len(spec["inputs"])
+    parts = []
+    for c in prev:
+        if isinstance(c, int):
+            parts.append(spec["inputs"][c] if c < n_in else exprs.node_formula(spec, c - n_in))
+        elif "not_a_value" in c:
+            parts.append(f"{c['repr']} (a {c['not_a_value']})")
+        else:
+            parts.append(f"a Value holding {show(c['data'])}")
+    return "{" + ", ".join(parts) + "}" if parts else "nothing"
+
+
+def check_forward(sandbox, ref, spec, inputs, call=None):
+    """Build the spec with the graded engine and fail with a hint unless it matches the reference."""
+    case = exprs.describe(spec, inputs)
+    want = expected(ref, "forward", spec=spec, inputs=inputs)
+    try:
+        got = (call or sandbox.call)("forward", spec=spec, inputs=inputs, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, exprs.render(spec, head=False),
+                     exception_hint(error, [op for op, _, _ in spec["nodes"]]), case) from None
+    verdict = node_verdict(spec, inputs, got, want)
+    if verdict:
+        message, want_text, got_text, hint = verdict
+        raise CheckFailed(message, expected=want_text, got=got_text, hint=hint, case=case)
+
+
+def check_cases(sandbox, ref, cases):
+    for formula, names, *inputs in cases:
+        check_forward(sandbox, ref, exprs.parse(formula, names), inputs)
+
+
+@pytest.mark.points(2)
+def test_add(sandbox, ref):
+    """a + b: its data, its operands in _prev, a plain number on the right."""
+    check_cases(sandbox, ref, [("a + b", "ab", 2.0, -3.0), ("a + a", "a", 3.0), ("a + 1.5", "a", 2.0)])
+
+
+@pytest.mark.points(2)
+def test_mul(sandbox, ref):
+    """a * b: its data, its operands in _prev, a plain number on the right."""
+    check_cases(sandbox, ref, [("a*b", "ab", 2.0, -3.0), ("a*a", "a", -1.5), ("a*2.5", "a", 2.0)])
+
+
+@pytest.mark.points(2)
+def test_pow(sandbox, ref):
+    """a ** k for int and float k, with only a in _prev."""
+    check_cases(sandbox, ref, [("a**2", "a", 3.0), ("a**3", "a", -2.0), ("a**-1", "a", 4.0),
+                               ("a**0.5", "a", 2.25)])
+
+
+@pytest.mark.points(2)
+def test_tanh(sandbox, ref):
+    """tanh(), squashing into (-1, 1)."""
+    check_cases(sandbox, ref, [("tanh(a)", "a", 0.8), ("tanh(a)", "a", -2.0), ("tanh(a)", "a", 0.0)])
+
+
+@pytest.mark.points(1)
+def test_exp(sandbox, ref):
+    """exp()."""
+    check_cases(sandbox, ref, [("exp(a)", "a", 0.5), ("exp(a)", "a", -1.0)])
+
+
+@pytest.mark.points(1)
+def test_log(sandbox, ref):
+    """log(), the natural logarithm."""
+    check_cases(sandbox, ref, [("log(a)", "a", 2.0), ("log(a)", "a", 0.5)])
+
+
+@pytest.mark.points(2)
+def test_relu(sandbox, ref):
+    """relu(): max(0, x)."""
+    check_cases(sandbox, ref, [("relu(a)", "a", 1.5), ("relu(a)", "a", -2.0), ("relu(a)", "a", 0.0)])
+
+
+@pytest.mark.points(2)
+def test_negation_subtraction_division(sandbox, ref):
+    """-a, a - b, a / b, and each with a plain number on the right."""
+    check_cases(sandbox, ref, [("-a", "a", 2.0), ("a - b", "ab", 5.0, 3.0), ("a/b", "ab", 3.0, -4.0),
+                               ("a - 1.5", "a", 2.0), ("a/2.0", "a", 3.0)])
+
+
+@pytest.mark.points(2)
+def test_reflected_ops(sandbox, ref):
+    """A plain number on the left: 1.5 + a, 2.0 * a, 1.0 - a, 2.0 / a."""
+    check_cases(sandbox, ref, [("1.5 + a", "a", 4.0), ("2.0*a", "a", 4.0), ("1.0 - a", "a", 4.0),
+                               ("2.0/a", "a", 4.0)])
+
+
+@pytest.mark.points(1)
+def test_lecture_forward(sandbox, ref):
+    """The lecture's L = (a*b + c)*f and its tanh neuron give -8.0 and 0.7071."""
+    check_forward(sandbox, ref, exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
+    check_forward(sandbox, ref, exprs.parse("tanh(x1*w1 + x2*w2 + b)", ["x1", "x2", "w1", "w2", "b"]),
+                  [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
+
+
+@pytest.mark.points(3)
+@grading_settings(max_examples=30)
+@given(example=expressions(tuple(exprs.OPS)))
+@example(example=(exprs.parse("2.0*tanh(a*b) - a/b", "ab"), [0.5, -1.0]))
+def test_forward_expressions(sandbox, ref, first_fatal, example):
+    """Generated expressions with shared subexpressions compute what the reference computes."""
+    check_forward(sandbox, ref, *example, call=first_fatal.bind(sandbox))

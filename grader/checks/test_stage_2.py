@@ -1,0 +1,199 @@
+"""Stage 2: local backward rules, each op's ``_backward`` on its own.
+
+The grader's own driver walks the graded ``_prev`` and calls each
+``_backward`` in reverse topological order: the graded ``backward()`` (stage
+3) is never used. The inputs' grads start nonzero, so ``=`` where ``+=``
+belongs shows, and ``out.grad`` is not 1, so a rule that forgets it shows.
+"""
+
+import pytest
+from hypothesis import example, given
+
+from grader import exprs
+from grader.feedback import CheckFailed
+from grader.sandbox import GradedCodeError, RaisedException
+
+from .judge import all_close, close, exception_hint, expected, raised, require_number, show
+from .properties import expressions, grading_settings
+
+pytestmark = pytest.mark.stage("2")
+ENGINE = dict(modules=("engine",))
+PRESET, OUT_GRAD = 0.25, -1.5
+RULE_HINTS = {"pow": "pow-rule", "log": "log-rule", "relu": "relu-rule"}  # else: local-derivative
+
+# The fixed cases of each primitive op's check: (formula, input names, inputs).
+PROBES = {
+    "add": [("a + b", "ab", [2.0, -3.0]), ("a + a", "a", [3.0])],
+    "mul": [("a*b", "ab", [2.0, -3.0]), ("a*a", "a", [-1.5])],
+    "pow": [("a**3", "a", [1.5]), ("a**-1", "a", [2.0]), ("a**0.5", "a", [2.25])],
+    "tanh": [("tanh(a)", "a", [0.8]), ("tanh(a)", "a", [-1.2])],
+    "exp": [("exp(a)", "a", [0.5]), ("exp(a)", "a", [-1.0])],
+    "log": [("log(a)", "a", [2.0]), ("log(a)", "a", [0.5])],
+    "relu": [("relu(a)", "a", [1.5]), ("relu(a)", "a", [-2.0]), ("relu(a)", "a", [0.0])],
+}
+
+
+def mistakes(spec, inputs, preset, out_grad):
+    """``[(hint, the inputs' grads that mistake gives)]`` for a single-op spec."""
+    op, args, k = spec["nodes"][0]
+    values = exprs.evaluate(spec, inputs)
+    x, t = values[args[0]], values[-1]
+    right = exprs.local_derivatives(spec, values, 0)
+
+    def adding(locals_, times=out_grad):
+        grads = [preset] * len(inputs)
+        for a, d in zip(args, locals_):
+            grads[a] += d * times
+        return grads
+
+    assigned = [preset] * len(inputs)
+    for a, d in zip(args, right):
+        assigned[a] = d * out_grad  # self.grad = ...: the last contribution wins
+    result = [("assign-not-accumulate", assigned), ("forgot-out-grad", adding(right, 1.0)),
+              ("backward-not-set", [preset] * len(inputs))]
+    if op == "mul":
+        result.append(("mul-rule-swapped", adding([values[args[0]], values[args[1]]])))
+    elif op == "tanh":
+        result += [("tanh-one-minus-t", adding([1 - t])), ("tanh-uses-input", adding([1 - x ** 2])),
+                   ("tanh-uses-input", adding([1 - x]))]
+    elif op == "exp":
+        result.append(("exp-self-data", adding([x])))
+    return result
+
+
+def rule_hint(spec, inputs, got):
+    """The likely mistake behind the wrong grads ``got`` (the ``local_backward`` answer) of a single op."""
+    op, args, _ = spec["nodes"][0]
+    positions = {c for c in got["output"].get("prev", ()) if isinstance(c, int)}
+    if got["output"]["value"] and op in exprs.PRIMITIVE_OPS and positions != set(args):
+        return "prev-children"
+    n_in = len(inputs)
+    for hint, grads in mistakes(spec, inputs, PRESET, OUT_GRAD):
+        if all_close(got["grads"][:n_in], grads):
+            if hint == "backward-not-set" and any(got["input_rule_replaced"]):
+                return "backward-on-wrong-node"
+            return hint
+    return RULE_HINTS.get(op, "local-derivative")
+
+
+def check_rule(sandbox, ref, spec, inputs):
+    """One op's ``_backward``, called by the grader's driver, against the reference's."""
+    args = dict(spec=spec, inputs=inputs, preset=PRESET, out_grad=OUT_GRAD)
+    case = f"{exprs.describe(spec, inputs)}, with every input's grad at {PRESET} and out.grad = {OUT_GRAD}"
+    want = expected(ref, "local_backward", **args)
+    try:
+        got = sandbox.call("local_backward", **args, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, "building it and calling out._backward()",
+                     exception_hint(error, [op for op, _, _ in spec["nodes"]]), case) from None
+    for i, name in enumerate(spec["inputs"]):
+        require_number(got["grads"][i], f"{name}.grad", "local-derivative", case)
+        if not close(got["grads"][i], want["grads"][i]):
+            raise CheckFailed(f"after out._backward(), {name}.grad = {show(got['grads'][i])}, "
+                              f"expected {show(want['grads'][i])}", expected=want["grads"][i],
+                              got=got["grads"][i], hint=rule_hint(spec, inputs, got), case=case)
+
+
+def check_probes(sandbox, ref, op):
+    for formula, names, inputs in PROBES[op]:
+        check_rule(sandbox, ref, exprs.parse(formula, names), inputs)
+
+
+def engine_rule_hint(sandbox, ref, fallback="local-derivative"):
+    """The first primitive op whose fixed cases fail, as a hint: what explains a larger graph's failure."""
+    for op in PROBES:
+        try:
+            check_probes(sandbox, ref, op)
+        except CheckFailed as failure:
+            return failure.hint
+        except GradedCodeError:
+            continue
+    return fallback
+
+
+@pytest.mark.points(2)
+def test_add_backward(sandbox, ref):
+    """a + b passes out.grad to both operands, adding it (a + a gets it twice)."""
+    check_probes(sandbox, ref, "add")
+
+
+@pytest.mark.points(2)
+def test_mul_backward(sandbox, ref):
+    """a * b gives each operand the other's data times out.grad."""
+    check_probes(sandbox, ref, "mul")
+
+
+@pytest.mark.points(2)
+def test_pow_backward(sandbox, ref):
+    """a ** k: the power rule k * a**(k-1), times out.grad."""
+    check_probes(sandbox, ref, "pow")
+
+
+@pytest.mark.points(2)
+def test_tanh_backward(sandbox, ref):
+    """tanh: 1 - t**2 with t the output, times out.grad."""
+    check_probes(sandbox, ref, "tanh")
+
+
+@pytest.mark.points(2)
+def test_exp_backward(sandbox, ref):
+    """exp: the output's own data, times out.grad."""
+    check_probes(sandbox, ref, "exp")
+
+
+@pytest.mark.points(1)
+def test_log_backward(sandbox, ref):
+    """log: 1/x with x the input, times out.grad."""
+    check_probes(sandbox, ref, "log")
+
+
+@pytest.mark.points(2)
+def test_relu_backward(sandbox, ref):
+    """relu: out.grad flows through only where the output is positive."""
+    check_probes(sandbox, ref, "relu")
+
+
+def check_graph(sandbox, ref, spec, inputs, call=None, preset=0.0, out_grad=1.0):
+    """Every node's grad after the grader's driver ran the graded rules over the whole graph."""
+    args = dict(spec=spec, inputs=inputs, preset=preset, out_grad=out_grad)
+    case = exprs.describe(spec, inputs)
+    want = expected(ref, "local_backward", **args)
+    try:
+        got = (call or sandbox.call)("local_backward", **args, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, "building it and calling each node's _backward()",
+                     exception_hint(error, [op for op, _, _ in spec["nodes"]]), case) from None
+    n_in = len(spec["inputs"])
+    names = list(spec["inputs"]) + [exprs.node_formula(spec, j) for j in range(len(spec["nodes"]))]
+    for i in list(range(n_in)) + list(range(len(names) - 1, n_in - 1, -1)):  # inputs, then output down
+        require_number(got["grads"][i], f"the grad of {names[i]}", "local-derivative", case)
+        if not close(got["grads"][i], want["grads"][i]):
+            what = f"{names[i]}.grad" if i < n_in else f"the grad of {names[i]}"
+            raise CheckFailed(f"your {what} = {show(got['grads'][i])}, expected {show(want['grads'][i])}",
+                              expected=want["grads"][i], got=got["grads"][i],
+                              hint=engine_rule_hint(sandbox, ref), case=case)
+
+
+@pytest.mark.points(2)
+def test_composite_backward(sandbox, ref):
+    """-a, a - b, a / b and their plain-number forms get the right grads through whatever ops build them."""
+    for formula, names, inputs in [("-a", "a", [2.0]), ("a - b", "ab", [5.0, 3.0]), ("a/b", "ab", [3.0, -4.0]),
+                                   ("a - 1.5", "a", [2.0]), ("a/2.0", "a", [3.0])]:
+        check_graph(sandbox, ref, exprs.parse(formula, names), inputs, preset=PRESET, out_grad=OUT_GRAD)
+
+
+@pytest.mark.points(2)
+def test_lecture_backward(sandbox, ref):
+    """The lecture's L = (a*b + c)*f and its tanh neuron: every node's grad (x1.grad = -1.5, w1.grad = 1.0)."""
+    check_graph(sandbox, ref, exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
+    check_graph(sandbox, ref, exprs.parse("tanh(x1*w1 + x2*w2 + b)", ["x1", "x2", "w1", "w2", "b"]),
+                [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
+
+
+@pytest.mark.points(3)
+@grading_settings(max_examples=30)
+@given(example=expressions(exprs.PRIMITIVE_OPS))
+@example(example=(exprs.parse("tanh(a*b) + a", "ab"), [0.5, -1.0]))
+def test_backward_expressions(sandbox, ref, first_fatal, example):
+    """Generated expressions of the primitive ops, shared subexpressions included: every node's grad."""
+    check_graph(sandbox, ref, *example, call=first_fatal.bind(sandbox))

@@ -1,0 +1,192 @@
+"""Stage 3: backpropagation, the graded ``backward()`` on graphs whose rules are the grader's.
+
+Graphs are built with the graded ``Value`` constructor only, each node
+carrying a correct ``_backward`` closure of the grader's that logs when it
+runs and what grad its node had then. So this stage does not rest on the
+graded ops, and the log shows the order, the seed and the visits.
+"""
+
+import pytest
+from hypothesis import example, given
+
+from grader import exprs
+from grader.feedback import CheckFailed
+from grader.sandbox import Crashed, RaisedException
+
+from .judge import close, error_type, expected, raised, require_number, show
+from .properties import expressions, grading_settings
+
+pytestmark = pytest.mark.stage("3")
+ENGINE = dict(modules=("engine",))
+DEEP = 5_000  # five times Python's default recursion limit of 1000
+LINEAR_SIZES, TIMING_REPEATS = (250, 2000), 3
+# A linear backward() takes about 8 times longer on 8 times the nodes; a
+# quadratic one about 64 times. Noise and cache effects never come close to 24.
+MAX_RATIO = 24.0
+
+
+def backprop_hint(spec, got):
+    """The likely mistake, read from the log of which closures ran, in what order, seeing what grad."""
+    n_in, output = len(spec["inputs"]), len(spec["inputs"]) + len(spec["nodes"]) - 1
+    calls = {}
+    for i, seen in got["log"]:
+        calls.setdefault(i, []).append(seen)
+    if not close(got["grads"][output], 1.0) or not close(calls.get(output, [1.0])[0], 1.0):
+        return "no-seed"
+    if any(len(calls.get(i, ())) > 1 for i in range(len(got["grads"]))):
+        return "visit-once"
+    if any(i not in calls for i in range(n_in, output + 1)):
+        return "incomplete-traversal"
+    if any(not close(seen[0], got["grads"][i]) for i, seen in calls.items() if i >= n_in):
+        return "not-reversed"
+    return "backward-steps"
+
+
+def check_backprop(sandbox, ref, spec, inputs, call=None):
+    """Every node's grad after the graded ``backward()``, against the reference's."""
+    case = exprs.describe(spec, inputs)
+    want = expected(ref, "backprop", spec=spec, inputs=inputs)
+    try:
+        got = (call or sandbox.call)("backprop", spec=spec, inputs=inputs, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, "backward()", "recursion-limit" if error_type(error) == "RecursionError"
+                     else "raised-exception", case) from None
+    n_in = len(spec["inputs"])
+    names = list(spec["inputs"]) + [exprs.node_formula(spec, j) for j in range(len(spec["nodes"]))]
+    for i in [len(names) - 1] + list(range(n_in)) + list(range(len(names) - 2, n_in - 1, -1)):
+        require_number(got["grads"][i], f"the grad of {names[i]}", "backward-steps", case)
+        if not close(got["grads"][i], want["grads"][i]):
+            what = f"{names[i]}.grad" if i < n_in else f"the grad of {names[i]}"
+            raise CheckFailed(f"after backward(), your {what} = {show(got['grads'][i])}, "
+                              f"expected {show(want['grads'][i])}", expected=want["grads"][i],
+                              got=got["grads"][i], hint=backprop_hint(spec, got), case=case)
+    return got
+
+
+@pytest.mark.points(4)
+def test_lecture_backprop(sandbox, ref):
+    """backward() on the lecture's L = (a*b + c)*f gives a.grad = 6, b.grad = -4, c.grad = -2, f.grad = 4."""
+    check_backprop(sandbox, ref, exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
+
+
+@pytest.mark.points(2)
+def test_seed(sandbox, ref):
+    """backward() starts from self.grad = 1.0, before any rule runs."""
+    spec, inputs = exprs.parse("a*b", "ab"), [3.0, -2.0]
+    got = check_backprop(sandbox, ref, spec, inputs)
+    first = next((seen for i, seen in got["log"] if i == 2), None)
+    if first is not None and not close(first, 1.0):
+        raise CheckFailed(f"the output's _backward ran while its grad was still {show(first)}: "
+                          "set self.grad = 1.0 before walking the graph", expected=1.0, got=first,
+                          hint="no-seed", case=exprs.describe(spec, inputs))
+
+
+# out = (a*b + a) * tanh(a*b): e = a*b feeds two nodes, so its grad is complete only after both ran
+SHARED = {"inputs": ["a", "b"], "nodes": [["mul", [0, 1], None], ["add", [2, 0], None], ["tanh", [2], None],
+                                          ["mul", [3, 4], None]]}
+
+
+@pytest.mark.points(3)
+def test_reverse_topological_order(sandbox, ref):
+    """Each node's _backward runs only once its grad is complete: after every node that uses it."""
+    got = check_backprop(sandbox, ref, SHARED, [0.5, -1.5])
+    early = [(i, seen) for i, seen in got["log"] if i >= 2 and not close(seen, got["grads"][i])]
+    if early:
+        i, seen = early[0]
+        name = exprs.node_formula(SHARED, i - 2)
+        raise CheckFailed(f"the _backward of {name} ran when its grad was {show(seen)}, before it was "
+                          f"complete ({show(got['grads'][i])})", expected=got["grads"][i], got=seen,
+                          hint="not-reversed", case=exprs.describe(SHARED, [0.5, -1.5]))
+
+
+# A lattice: every node is used by the next two, so a careless walk visits nodes many times.
+LATTICE = {"inputs": ["a", "b"], "nodes": [["mul", [0, 1], None], ["add", [2, 0], None], ["mul", [3, 2], None],
+                                           ["add", [4, 3], None], ["mul", [5, 4], None], ["tanh", [6], None],
+                                           ["add", [7, 5], None]]}
+
+
+@pytest.mark.points(3)
+def test_each_backward_once(sandbox, ref):
+    """backward() calls the _backward of every node below the output exactly once."""
+    inputs = [0.3, -0.7]
+    case = exprs.describe(LATTICE, inputs)
+    try:
+        got = sandbox.call("backprop", spec=LATTICE, inputs=inputs, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, "backward()", "raised-exception", case) from None
+    counts = [0] * len(got["grads"])
+    for i, _ in got["log"]:
+        counts[i] += 1
+    for i in range(len(counts) - 1, -1, -1):
+        internal = i >= 2
+        name = exprs.node_formula(LATTICE, i - 2) if internal else LATTICE["inputs"][i]
+        if counts[i] > 1 or (internal and counts[i] == 0):
+            raise CheckFailed(f"the _backward of {name} ran {counts[i]} times", expected=1, got=counts[i],
+                              hint="visit-once" if counts[i] > 1 else "incomplete-traversal", case=case)
+    check_backprop(sandbox, ref, LATTICE, inputs)
+
+
+@pytest.mark.points(2)
+def test_accumulates_across_graphs(sandbox, ref):
+    """Two graphs sharing a leaf: backward() on each adds to the leaf's grad and never resets it."""
+    case = "x, y, z = 3.0, -2.0, 4.0 with grads at 0.5; g1 = x*y; g2 = x + z; g1.backward(); g2.backward()"
+    want = expected(ref, "shared_leaves", preset=0.5)
+    try:
+        got = sandbox.call("shared_leaves", preset=0.5, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, "backward()", "raised-exception", case) from None
+    for name in ("x", "y", "z"):
+        if not close(got[name], want[name]):
+            raise CheckFailed(f"{name}.grad = {show(got[name])}, expected {show(want[name])} (what it had, "
+                              "plus each graph's contribution)", expected=want[name], got=got[name],
+                              hint="resets-gradients" if close(got["z"], 1.0) or close(got["x"], 1.0)
+                              else "backward-steps", case=case)
+
+
+@pytest.mark.points(2)
+def test_deep_chain(sandbox, ref):
+    """backward() on a chain 10,000 nodes deep, far past Python's recursion limit."""
+    case = f"x0 = Value(0.0); x{DEEP} = a chain of {DEEP} additions on it; x{DEEP}.backward()"
+    try:
+        got = sandbox.call("deep_chain", n=DEEP, **ENGINE)
+    except RaisedException as error:
+        hint = "recursion-limit" if error_type(error) == "RecursionError" else "raised-exception"
+        raise raised(error, "backward() on a deep chain", hint, case) from None
+    except Crashed as error:  # a recursion limit raised past what the C stack holds
+        raise CheckFailed(f"backward() on a deep chain ended the process: {error.message}",
+                          expected="x0.grad = 1.0", got="a crash", hint="recursion-limit", case=case) from None
+    calls = got["calls"]
+    internal = [i for i in calls if i]
+    if internal != list(range(DEEP, 0, -1)) or not close(got["leaf_grad"], 1.0):
+        hint = ("visit-once" if len(internal) > len(set(internal)) else
+                "incomplete-traversal" if len(internal) < DEEP else
+                "not-reversed" if internal != list(range(DEEP, 0, -1)) else
+                "no-seed" if close(got["leaf_grad"], 0.0) else "backward-steps")
+        raise CheckFailed(f"after backward(), x0.grad = {show(got['leaf_grad'])}, expected 1.0",
+                          expected=1.0, got=got["leaf_grad"], hint=hint, case=case)
+
+
+@pytest.mark.points(1)
+def test_linear_time(sandbox, ref):
+    """backward() takes time proportional to the graph's size (timed on 2 sizes, 8 times apart)."""
+    small, large = LINEAR_SIZES
+    case = f"backward() on balanced trees of sums over {small} and {large} leaves, best of {TIMING_REPEATS}"
+    try:
+        times = sandbox.call("backward_timing", sizes=list(LINEAR_SIZES), repeats=TIMING_REPEATS, **ENGINE)
+    except RaisedException as error:
+        raise raised(error, "backward()", "raised-exception", case) from None
+    ratio = times[1] / max(times[0], 1e-6)
+    if ratio > MAX_RATIO:
+        raise CheckFailed(f"8 times the nodes took {ratio:.0f} times as long ({times[0] * 1e3:.1f} ms, then "
+                          f"{times[1] * 1e3:.1f} ms): the time grows faster than the graph",
+                          expected="about 8 times as long", got=f"{ratio:.0f} times as long",
+                          hint="quadratic-topo", case=case)
+
+
+@pytest.mark.points(3)
+@grading_settings(max_examples=25)
+@given(example=expressions(tuple(exprs.OPS)))
+@example(example=(exprs.parse("tanh(a*b) + a", "ab"), [0.5, -1.0]))
+def test_backprop_expressions(sandbox, ref, first_fatal, example):
+    """Generated graphs with shared subexpressions: every node's grad after backward()."""
+    check_backprop(sandbox, ref, *example, call=first_fatal.bind(sandbox))

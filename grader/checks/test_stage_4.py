@@ -1,0 +1,175 @@
+"""Stage 4: the neural-network library, run on the reference engine.
+
+The graded ``nn.py`` gets the reference's ``Value`` (so an unfinished engine
+costs nothing here). Graded and reference models get identical parameters,
+set through SPEC's attributes ``w``, ``b``, ``neurons`` and ``layers``, and
+must give the same outputs and the same parameter grads.
+"""
+
+import math
+from collections import Counter
+
+import pytest
+from hypothesis import given
+
+from grader.feedback import CheckFailed
+from grader.sandbox import RaisedException
+
+from .judge import all_close, expected, raised, show
+from .properties import grading_settings, networks
+
+pytestmark = pytest.mark.stage("4")
+NN = dict(modules=("nn",), from_reference=("engine",))
+
+
+def model_text(kind, args):
+    name = {"neuron": "Neuron", "layer": "Layer", "mlp": "MLP"}[kind]
+    if kind == "neuron" and len(args) > 1:
+        return f"Neuron({args[0]}, nonlin={args[1]})"
+    return f"{name}({', '.join(map(str, args))})"
+
+
+def call(sandbox, scenario, what, hint, case, **args):
+    try:
+        return sandbox.call(scenario, **args, **NN)
+    except RaisedException as error:
+        raise raised(error, what, hint, case) from None
+
+
+def check_structure(sandbox, ref, kind, args):
+    """Each neuron has as many weights as inputs, and a bias: the reference's shape."""
+    model = model_text(kind, args)
+    want = expected(ref, "structure", kind=kind, args=args)
+    got = call(sandbox, "structure", model, "layer-sizes", model, kind=kind, args=args)
+    if got != want:
+        missing_bias = -1 in got
+        raise CheckFailed(f"{model} should have {len(want)} neuron(s) with {show(want)} weights each; "
+                          f"yours has {len(got)} with {show(got)}" + (" (and no b)" if missing_bias else ""),
+                          expected=str(want), got=str(got), hint="missing-bias" if missing_bias else "layer-sizes",
+                          case=model)
+
+
+def output_hint(kind, args, params, x, got):
+    """What a neuron without tanh, with tanh where none belongs, or without its bias would have given."""
+    nonlin = not (kind == "neuron" and len(args) > 1 and not args[1])
+    outputs = []
+    for values in params if kind != "mlp" else []:
+        act = sum(w * xi for w, xi in zip(values[:-1], x))
+        outputs.append({"nonlinearity": [math.tanh(act + values[-1]), act + values[-1]][nonlin],
+                        "missing-bias": math.tanh(act) if nonlin else act})
+    for hint in ("nonlinearity", "missing-bias"):
+        if outputs and all_close(got, [o[hint] for o in outputs]):
+            return hint
+    return "neuron-graph"
+
+
+def check_network(sandbox, ref, kind, args, params, x, hint=None):
+    """Outputs and parameter grads of the graded model against the reference's, same parameters."""
+    model = model_text(kind, args)
+    case = f"{model} with each neuron's w + [b] = {params}, called on x = {x}"
+    scenario_args = dict(kind=kind, args=args, params=params, x=x)
+    want = expected(ref, "network", **scenario_args)
+    got = call(sandbox, "network", f"{model}(x)", hint or "neuron-graph", case, **scenario_args)
+    if got["single"] != want["single"]:
+        shape = "a single Value" if want["single"] else f"a list of {len(want['outputs'])} Values"
+        raise CheckFailed(f"{model}(x) should return {shape}", expected=shape,
+                          got="a single Value" if got["single"] else f"a list of {len(got['outputs'])}",
+                          hint=hint or "single-output", case=case)
+    if not all_close(got["outputs"], want["outputs"]):
+        raise CheckFailed(f"{model}(x) gave {show(got['outputs'])}, expected {show(want['outputs'])}",
+                          expected=show(want["outputs"]), got=show(got["outputs"]),
+                          hint=hint or output_hint(kind, args, params, x, got["outputs"]), case=case)
+    if "grads" not in got or not all_close(got["grads"], want["grads"]):
+        raise CheckFailed(f"after backward() on {model}(x), the parameters' grads are "
+                          f"{show(got.get('grads', 'missing'))}, expected {show(want['grads'])}: the output "
+                          "is not connected to every parameter", expected=show(want["grads"]),
+                          got=show(got.get("grads", "no grads: the output is not a Value")),
+                          hint=hint or "neuron-graph", case=case)
+
+
+@pytest.mark.points(3)
+def test_neuron(sandbox, ref):
+    """Neuron(3) is tanh(w . x + b); Neuron(2, nonlin=False) is w . x + b."""
+    check_structure(sandbox, ref, "neuron", [3])
+    check_network(sandbox, ref, "neuron", [3], [[0.5, -0.3, 0.8, 0.1]], [1.0, -2.0, 0.5])
+    check_network(sandbox, ref, "neuron", [2, False], [[0.4, -0.7, 0.2]], [2.0, 1.0])
+
+
+@pytest.mark.points(2)
+def test_parameters(sandbox, ref):
+    """parameters(): w + [b] per neuron, neurons in order, layers in order (MLP(3, [4, 4, 1]) has 41)."""
+    for kind, args in (("neuron", [3]), ("layer", [2, 3]), ("mlp", [3, [4, 4, 1]])):
+        model = model_text(kind, args)
+        got = call(sandbox, "parameter_order", f"{model}.parameters()", "parameter-order", model,
+                   kind=kind, args=args)
+        count, positions = got["count"], got["positions"]
+        if positions != list(range(count)):
+            neurons = 1 if kind == "neuron" else len(expected(ref, "structure", kind=kind, args=args))
+            missing_bias = len(positions) == count - neurons
+            raise CheckFailed(f"{model}.parameters() should list its {count} parameters, each neuron's w "
+                              f"then b, in order; yours lists {len(positions)}"
+                              + ("" if len(positions) != count else " in another order"),
+                              expected=f"{count} parameters in order", got=f"positions {positions}",
+                              hint="missing-bias" if missing_bias else "parameter-order", case=model)
+
+
+@pytest.mark.points(2)
+def test_layer(sandbox, ref):
+    """Layer(3, 2) returns a list of its neurons' outputs; Layer(3, 1) returns the single Value."""
+    check_structure(sandbox, ref, "layer", [3, 2])
+    check_network(sandbox, ref, "layer", [3, 2], [[0.5, -0.3, 0.8, 0.1], [-0.2, 0.9, 0.4, -0.6]],
+                  [1.0, -2.0, 0.5])
+    check_network(sandbox, ref, "layer", [3, 1], [[0.5, -0.3, 0.8, 0.1]], [1.0, -2.0, 0.5])
+
+
+MLP_PARAMS = [[round(math.sin(7 * i + j), 3) for j in range(size + 1)]
+              for i, size in enumerate([3] * 4 + [4] * 4 + [4])]
+
+
+@pytest.mark.points(3)
+def test_mlp(sandbox, ref):
+    """MLP(3, [4, 4, 1]), the lecture's network: its output and every parameter's grad."""
+    check_structure(sandbox, ref, "mlp", [3, [4, 4, 1]])
+    check_network(sandbox, ref, "mlp", [3, [4, 4, 1]], MLP_PARAMS, [2.0, 3.0, -1.0])
+
+
+@pytest.mark.points(1)
+def test_width_one_hidden_layer(sandbox, ref):
+    """MLP(2, [3, 1, 1]) works: a hidden layer of width 1 feeds a list to the next layer."""
+    params = [[0.5, -0.3, 0.1], [0.2, 0.7, -0.4], [-0.6, 0.3, 0.8], [0.9, -0.5, 0.4, 0.2], [-0.7, 0.3]]
+    check_network(sandbox, ref, "mlp", [2, [3, 1, 1]], params, [1.0, -1.5], hint="width-one-hidden")
+
+
+@pytest.mark.points(2)
+def test_random_initialization(sandbox, ref):
+    """After random.seed(s), the network's parameters are the reference's: uniform(-1, 1), w first, then b."""
+    for kind, args, seed in (("neuron", [3], 7), ("mlp", [3, [4, 4, 1]], 1337)):
+        model = f"random.seed({seed}); {model_text(kind, args)}"
+        want = expected(ref, "random_init", kind=kind, args=args, seed=seed)
+        got = call(sandbox, "random_init", model, "init-order", model, kind=kind, args=args, seed=seed)
+        if not all_close(got, want):
+            same_draws = Counter(v for n in got for v in n) == Counter(v for n in want for v in n)
+            raise CheckFailed(f"{model} gave parameters {show(got)}, expected {show(want)}"
+                              + (" (the same numbers, in another order)" if same_draws else ""),
+                              expected=show(want), got=show(got), hint="init-order", case=model)
+
+
+@pytest.mark.points(1)
+def test_zero_grad(sandbox, ref):
+    """zero_grad() sets every parameter's grad to 0.0 and leaves its data alone."""
+    model = model_text("mlp", [2, [2, 1]])
+    case = f"m = {model}; every parameter given a nonzero grad; m.zero_grad()"
+    want = expected(ref, "zero_grad", kind="mlp", args=[2, [2, 1]])
+    got = call(sandbox, "zero_grad", "zero_grad()", "zero-grad", case, kind="mlp", args=[2, [2, 1]])
+    if not all_close(got, want):
+        raise CheckFailed(f"after zero_grad(), (data, grad) of each parameter is {show(got)}, "
+                          f"expected {show(want)}", expected=show(want), got=show(got), hint="zero-grad", case=case)
+
+
+@pytest.mark.points(1)
+@grading_settings(max_examples=10)
+@given(network=networks())
+def test_network_shapes(sandbox, ref, first_fatal, network):
+    """Generated MLP shapes, parameters and inputs: the outputs and every parameter's grad."""
+    nin, nouts, params, x = network
+    check_network(first_fatal.wrap(sandbox), ref, "mlp", [nin, nouts], params, x)

@@ -1,0 +1,206 @@
+"""``python -m grader``: grade a folder, verify a report, or run an instructor tool.
+
+Exit status of a grade: 0 when the report was written (whatever the score),
+1 when ``--fail-under`` was not met, 2 for a usage error, 3 when grading
+itself failed (a report marking the failure is still written).
+"""
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from .stages import STAGES
+
+OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
+STUDENT_ID_ENV = "MICROGRAD_KIT_STUDENT_ID"
+KIT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REPORT = KIT_ROOT / "reports" / "grade-report.json"
+TOOLS = {  # subcommand -> the module whose main(argv) runs it
+    "verify": "grader.verify",
+    "submit": "grader.submit",
+    "collect": "grader.collect",
+    "gradescope": "grader.gradescope",
+}
+USAGE_TEXT = """\
+python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
+                        [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
+       python -m grader verify REPORT --impl FOLDER
+       python -m grader submit|collect|gradescope ...   (each has its own --help)"""
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in TOOLS:
+        return run_tool(argv[0], argv[1:])
+    if argv and argv[0] == "grade":
+        argv = argv[1:]
+    return grade_command(argv)
+
+
+def run_tool(name, argv):
+    """Hand the arguments to a subcommand's own ``main``."""
+    try:
+        module = importlib.import_module(TOOLS[name])
+    except ModuleNotFoundError as error:
+        if error.name != TOOLS[name]:
+            raise
+        print(f"python -m grader {name}: this copy of the kit has no {TOOLS[name].replace('.', '/')}.py",
+              file=sys.stderr)
+        return USAGE
+    return _exit_code(module.main, argv)
+
+
+def parser():
+    stage_ids = [s.id for s in STAGES]
+    p = argparse.ArgumentParser(
+        prog="python -m grader", usage=USAGE_TEXT,
+        description="Grade a micrograd implementation against the kit's reference: every stage's checks, "
+                    "feedback for each failure, and a JSON score report.",
+        epilog="Exit status: 0 report written (whatever the score), 1 --fail-under not met, "
+               "2 usage error, 3 grading itself failed.")
+    p.add_argument("--stage", action="append", choices=stage_ids, metavar="N",
+                   help=f"grade only stage N ({', '.join(stage_ids)}); repeatable (default: all)")
+    p.add_argument("--impl", default="student", metavar="PATH",
+                   help="the folder to grade: student (default), reference, or any submission folder")
+    p.add_argument("--report", type=Path, default=DEFAULT_REPORT, metavar="PATH",
+                   help="where to write the JSON report (default: reports/grade-report.json)")
+    p.add_argument("--student-id", metavar="ID",
+                   help=f"who is graded, recorded in the report (default: ${STUDENT_ID_ENV})")
+    p.add_argument("--fail-under", type=float, metavar="SCORE",
+                   help="exit with status 1 when the score is below SCORE")
+    p.add_argument("--verbose", "-v", action="store_true", help="also show tracebacks")
+    p.add_argument("--gradescope", type=Path, metavar="PATH",
+                   help="also write the result in Gradescope's results.json format to PATH")
+    p.add_argument("--time-budget", type=_seconds, default=None, metavar="S",
+                   help="stop grading after S seconds; checks left are reported as not run (default: 120)")
+    p.add_argument("--checks", type=Path, default=None, metavar="DIR",
+                   help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
+    return p
+
+
+def grade_command(argv):
+    args, status = _parse(parser(), argv)
+    if args is None:
+        return status
+    from . import api, report, terminal
+
+    student_id = args.student_id if args.student_id is not None else os.environ.get(STUDENT_ID_ENV)
+    student_id = (student_id or "").strip() or None
+    folder = None
+    try:
+        if student_id is not None and not student_id.isprintable():
+            raise api.UsageError("the student id must be one line of printable text")
+        if args.report.is_dir():
+            raise api.UsageError(f"--report {args.report} is a folder; give the path of the file to write")
+        if args.gradescope and importlib.util.find_spec("grader.gradescope") is None:
+            raise api.UsageError("--gradescope needs grader/gradescope.py, which this copy of the kit lacks")
+        folder = api.resolve_impl(args.impl)
+        options = {"stages": args.stage, "student_id": student_id}
+        if args.time_budget is not None:
+            options["budget_s"] = args.time_budget
+        if args.checks is not None:
+            options["checks"] = args.checks
+        document = api.grade(folder, **options)
+    except api.UsageError as error:
+        return _usage_error(str(error))
+    except (KeyboardInterrupt, api.GradingInterrupted):
+        print("\ninterrupted: no report written", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as error:  # the grader's own bug: say so, and leave a report that says so too
+        return _grader_crashed(error, args, folder=folder, student_id=student_id)
+
+    try:
+        report.write(document, args.report)
+    except (OSError, ValueError) as error:
+        print(f"error: could not write the report to {args.report}: {getattr(error, 'strerror', None) or error}",
+              file=sys.stderr)
+        return GRADER_FAILED
+    _print(terminal.render(document, style=terminal.style_for(sys.stdout), verbose=args.verbose,
+                           report_path=_shown(args.report)))
+    grading = document["grading"]
+    if args.gradescope:
+        from .gradescope import write_results
+        try:
+            write_results(document, args.gradescope)
+        except Exception as error:
+            print(f"error: could not write the Gradescope results to {args.gradescope}: {error}",
+                  file=sys.stderr)
+            return GRADER_FAILED
+    if grading["errors"]:
+        return GRADER_FAILED
+    if args.fail_under is not None and grading["score"] < args.fail_under:
+        print(f"The score {grading['score']:g} is below --fail-under {args.fail_under:g}.", file=sys.stderr)
+        return BELOW_FAIL_UNDER
+    return OK
+
+
+def _grader_crashed(error, args, *, folder, student_id):
+    from . import api, report
+
+    message = f"the grader itself failed: {type(error).__name__}: {error}"
+    print(f"error: {message}\nThis is a problem in the kit, not in your code.", file=sys.stderr)
+    if args.verbose:
+        traceback.print_exc()
+    if folder is not None:
+        try:
+            document = report.failure_document(folder=folder, student_id=student_id, stages=args.stage,
+                                               message=message, budget_s=args.time_budget or api.DEFAULT_BUDGET_S)
+            report.write(document, args.report)
+            print(f"A report marking the failure was written to {_shown(args.report)}.", file=sys.stderr)
+        except Exception as failure:
+            print(f"No report was written: {failure}", file=sys.stderr)
+    return GRADER_FAILED
+
+
+def _parse(p, argv):
+    """``(args, None)``, or ``(None, exit status)`` after --help or a usage error."""
+    try:
+        return p.parse_args(argv), None
+    except SystemExit as exit:
+        return None, exit.code if isinstance(exit.code, int) else USAGE
+
+
+def _exit_code(function, argv):
+    try:
+        status = function(argv)
+    except SystemExit as exit:
+        status = exit.code
+    if status is None:
+        return OK
+    return status if isinstance(status, int) else USAGE
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _usage_error(message):
+    print(f"usage: {USAGE_TEXT}\npython -m grader: error: {message}", file=sys.stderr)
+    return USAGE
+
+
+def _shown(path):
+    """A path as the user would type it: relative to where they are, when it is below it."""
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _print(text, stream=None):
+    """Write text the stream can encode (a non-UTF-8 terminal gets '?' for what it cannot show)."""
+    stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.write(text.encode(encoding, "replace").decode(encoding))
+    stream.flush()

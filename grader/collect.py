@@ -1,0 +1,284 @@
+"""Regrade a whole class on one machine: a gradebook, and what to reteach on Monday.
+
+``python -m grader collect SUBMISSIONS`` (``nox -s collect -- SUBMISSIONS``):
+SUBMISSIONS holds one folder or ``.zip`` per student. Each is unpacked into a
+temporary folder (only the package files and the report, see
+``instructor/layout.py``) and regraded by the grader in its own process,
+several at once, each bounded in time. A submission that cannot be graded gets
+its row with the reason, and the run goes on.
+
+Writes to ``--out`` (default ``collected/``): ``gradebook.csv``,
+``summary.json`` and ``summary.md``, and per submission the regraded report
+(``reports/``) and the grader's output (``logs/``).
+"""
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .api import DEFAULT_BUDGET_S
+from .instructor import claims, summary
+from .instructor.atomic import write_atomic
+from .instructor.layout import SubmissionError, unpack
+from .instructor.processes import run_bounded
+from .instructor.progress import Progress
+from .stages import BY_ID, STAGES
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+GRADED_STAGES = [s for s in STAGES if s.points]  # the bonus counts for nothing: no column
+FLAG_WORDS = {
+    "score_mismatch": "the submitted report's scores differ from the regrade",
+    "files_changed": "the submitted files are not the ones the report graded",
+    "no_report": "no report was submitted",
+    "report_unreadable": "the submitted report could not be read",
+    "honesty": "the regrade flagged code that uses the reference or the grader",
+    "duplicate_id": "another submission has the same student id",
+    "error": "the submission could not be graded",
+}
+
+
+@dataclass
+class Outcome:
+    """One submission's row: who, the regraded report, and what the instructor should know."""
+
+    submission: str
+    student_id: str
+    regraded: dict | None = None
+    claimed: dict | None = None
+    flags: list = field(default_factory=list)
+    details: list = field(default_factory=list)
+
+    @property
+    def error(self):
+        return "error" in self.flags
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m grader collect",
+        description="Regrade every submission in a folder (one folder or .zip per student) and "
+                    "write a gradebook and a class summary.")
+    parser.add_argument("submissions", type=Path, help="the folder holding one folder or .zip per student")
+    parser.add_argument("--out", type=Path, default=Path("collected"),
+                        help="where to write gradebook.csv, summary.json, summary.md (default: collected/)")
+    parser.add_argument("--jobs", type=int, default=_cores(),
+                        help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="seconds one submission may take before it is stopped (default: 300)")
+    parser.add_argument("--stage", action="append", choices=[s.id for s in STAGES],
+                        help="grade only this stage (repeatable; default: all)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1 or args.timeout <= 0:
+        parser.error("--jobs and --timeout must be positive")
+    if not args.submissions.is_dir():
+        parser.error(f"{args.submissions} is not a folder (give the folder that holds the submissions)")
+    sources = submissions_in(args.submissions)
+    if not sources:
+        parser.error(f"{args.submissions} is empty: put one folder or .zip per student in it")
+    started = time.monotonic()
+    outcomes = collect(sources, args.out, jobs=args.jobs, timeout=args.timeout, stages=args.stage)
+    class_summary = summary.summarize(outcomes, stages=args.stage)
+    write_outputs(outcomes, class_summary, args.out)
+    graded = sum(not o.error for o in outcomes)
+    print(f"Regraded {graded} of {len(outcomes)} submissions in {time.monotonic() - started:.0f} s.\n"
+          f"  {args.out / 'gradebook.csv'}\n  {args.out / 'summary.md'}\n  {args.out / 'summary.json'}")
+    return 0
+
+
+def _cores():
+    """The cores this process may use (a container or taskset may allow fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def submissions_in(folder):
+    """Every entry of ``folder`` but hidden ones, by name: each is one student's submission."""
+    return sorted((p for p in Path(folder).iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+
+
+def collect(sources, out, *, jobs, timeout, stages=None, progress=None):
+    """Regrade each source in parallel; return their outcomes in the order given."""
+    out = Path(out)
+    for sub in ("reports", "logs"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    progress = progress or Progress(len(sources))
+    outcomes = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_regrade_or_say_why, source, out, timeout, stages): source for source in sources}
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[futures[future]] = outcome
+            progress.advance(_progress_label(outcome))
+    ordered = [outcomes[s] for s in sources]
+    _flag_duplicate_ids(ordered)
+    return ordered
+
+
+def _regrade_or_say_why(source, out, timeout, stages):
+    """``regrade``, with the kit's own failures on one submission kept to its row."""
+    try:
+        return regrade(source, out, timeout, stages)
+    except Exception as error:
+        outcome = Outcome(submission=source.name, student_id=_id_from_name(source))
+        return _failed(outcome, f"the kit failed on this submission ({type(error).__name__}: {error})")
+
+
+def regrade(source, out, timeout, stages=None):
+    """Unpack one submission, regrade it in its own process, compare with what it claims."""
+    outcome = Outcome(submission=source.name, student_id=_id_from_name(source))
+    with tempfile.TemporaryDirectory(prefix="micrograd-collect-") as scratch:
+        try:
+            unpacked = unpack(source, scratch)
+        except SubmissionError as error:
+            return _failed(outcome, str(error))
+        except OSError as error:
+            return _failed(outcome, f"could not be read ({error})")
+        outcome.details += unpacked.notes
+        if unpacked.report is None:
+            outcome.flags.append("no_report")
+        else:
+            try:
+                outcome.claimed = claims.load_report(unpacked.report)
+                outcome.student_id = claims.student_id(outcome.claimed) or outcome.student_id
+            except claims.ReportError as error:
+                outcome.flags.append("report_unreadable")
+                outcome.details.append(str(error).replace(str(unpacked.report), "the submitted report"))
+        name = _file_name(source.name)
+        report_path, log_path = out / "reports" / f"{name}.json", out / "logs" / f"{name}.txt"
+        report_path.unlink(missing_ok=True)  # never read a previous run's report
+        problem = _run_grader(unpacked.package, report_path, log_path, outcome.student_id, timeout, stages)
+        if problem:
+            return _failed(outcome, problem)
+        try:
+            outcome.regraded = claims.load_report(report_path)
+        except claims.ReportError as error:
+            return _failed(outcome, f"the grader wrote no usable report ({error}); see {log_path}")
+        if outcome.claimed is not None:
+            _compare(outcome, unpacked.package)
+    flags = claims.grading(outcome.regraded).get("honesty", {}).get("flags") or []
+    if flags:
+        outcome.flags.append("honesty")
+        outcome.details += [f"honesty: {f.get('reason', f)}" if isinstance(f, dict) else f"honesty: {f}"
+                            for f in flags]
+    return outcome
+
+
+def _run_grader(package, report_path, log_path, student_id, timeout, stages):
+    """Grade ``package`` in a fresh process; return why it failed, or None."""
+    budget = min(DEFAULT_BUDGET_S, 0.8 * timeout)  # the student's own run had the default budget
+    command = [sys.executable, "-m", "grader", "--impl", str(package), "--report", str(report_path),
+               f"--student-id={student_id}", f"--time-budget={budget:g}"]
+    for stage in stages or ():
+        command += ["--stage", stage]
+    env = dict(os.environ, NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
+    with open(log_path, "wb") as log:
+        status = run_bounded(command, timeout, cwd=KIT_ROOT, env=env, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=subprocess.STDOUT)
+    if status is None:
+        return f"regrading took longer than {timeout:g} s and was stopped"
+    if status not in (0, 1, 3):  # 3: grading failed, yet a report marking the failure was written
+        return f"the grader stopped with exit status {status}; see {log_path}"
+    if status == 3:
+        return f"the grader failed on this submission; see {log_path}"
+    return None
+
+
+def _compare(outcome, package):
+    differences = claims.score_differences(outcome.claimed, outcome.regraded)
+    if differences:
+        outcome.flags.append("score_mismatch")
+        outcome.details.append("claimed vs regraded: " + "; ".join(differences))
+    changed = claims.changed_files(outcome.claimed, package)
+    if changed:
+        outcome.flags.append("files_changed")
+        outcome.details.append("not the files the report graded: " + ", ".join(changed))
+
+
+def _failed(outcome, reason):
+    outcome.flags.append("error")
+    outcome.details.append(reason)
+    return outcome
+
+
+def _flag_duplicate_ids(outcomes):
+    seen = {}
+    for outcome in outcomes:
+        seen.setdefault(outcome.student_id, []).append(outcome)
+    for same in seen.values():
+        if len(same) > 1:
+            for outcome in same:
+                outcome.flags.append("duplicate_id")
+                others = ", ".join(o.submission for o in same if o is not outcome)
+                outcome.details.append(f"same student id as {others}")
+
+
+def _id_from_name(source):
+    stem = Path(source.name).stem if source.is_file() else source.name
+    return stem.removeprefix("submission-") or stem
+
+
+def _file_name(text):
+    """A file name for ``text``, another one for every other text."""
+    safe = re.sub(r"[^A-Za-z0-9._@+-]", "_", text).lstrip(".")
+    if safe == text:
+        return safe
+    return f"{safe}-{hashlib.sha256(text.encode(errors='surrogateescape')).hexdigest()[:8]}"
+
+
+def _progress_label(outcome):
+    if outcome.error:
+        return f"{outcome.student_id}: not graded"
+    score = claims.total(outcome.regraded)
+    flags = [f for f in outcome.flags if f != "no_report"]
+    return f"{outcome.student_id}: {score:g}" + (f"  ({', '.join(flags)})" if flags else "")
+
+
+def gradebook_rows(outcomes):
+    """The gradebook as rows of text, header first."""
+    header = (["student_id", "submission"] + [f"stage_{s.id}" for s in GRADED_STAGES]
+              + ["total", "claimed_total", "flags", "details"])
+    rows = [header]
+    for o in outcomes:
+        scores = claims.stage_scores(o.regraded) if o.regraded else {}
+        total = claims.total(o.regraded) if o.regraded else None
+        claimed = claims.total(o.claimed) if o.claimed else None
+        rows.append([_cell(o.student_id), _cell(o.submission)]
+                    + [_number(scores.get(s.id)) for s in GRADED_STAGES]
+                    + [_number(total), _number(claimed), " ".join(o.flags), _cell(" | ".join(o.details))])
+    return rows
+
+
+def write_outputs(outcomes, class_summary, out):
+    out = Path(out)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(gradebook_rows(outcomes))
+    write_atomic(out / "gradebook.csv", lambda f: f.write(text.getvalue().encode()))
+    document = json.dumps(class_summary, indent=2).encode()
+    write_atomic(out / "summary.json", lambda f: f.write(document))
+    page = summary.markdown(class_summary).encode()
+    write_atomic(out / "summary.md", lambda f: f.write(page))
+
+
+def _number(value):
+    return "" if value is None else f"{value:g}"
+
+
+def _cell(text):
+    """Text for a spreadsheet cell that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The score report: pytest-json-report's document plus the ``grading`` object (grader/README.md).
+
+The JSON Schema for it is ``grader/schema/grade-report.schema.json``; the
+kit's tests validate every report against it (the grader itself does not,
+so that grading needs no ``jsonschema``).
+"""
+
+import json
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .instructor.atomic import write_atomic
+from .instructor.claims import file_hashes
+from .stages import STAGES, docs_url
+
+SCHEMA_VERSION = 1
+
+
+def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s):
+    """The ``grading`` object.
+
+    ``check_results`` is ``[(stage id, check result)]``; ``flags`` are honesty
+    flags ``{"module", "reason"}``, which zero every selected stage whose
+    checks run that module; ``errors`` are the grader's own failures.
+    """
+    errors = list(errors)
+    explained = bool(errors)  # a stage without checks after an error is that error's doing
+    stage_flags = [{"stage": s.id, "module": f["module"], "reason": f["reason"]}
+                   for s in STAGES if s.id in stages for f in _unique(flags) if f["module"] in s.modules]
+    flagged = {f["stage"] for f in stage_flags}
+    report_stages = []
+    for stage in (s for s in STAGES if s.id in stages):
+        checks = [result for stage_id, result in check_results if stage_id == stage.id]
+        carried = _round(sum(c["max_points"] for c in checks))
+        if not checks and not explained:
+            errors.append(f"stage {stage.id} has no checks: it could not be graded")
+        elif carried != stage.points:
+            errors.append(f"stage {stage.id}'s checks carry {carried:g} points, not {stage.points}")
+        if stage.id in flagged:
+            for check in checks:
+                check["points"] = 0.0
+        report_stages.append({
+            "id": stage.id,
+            "title": stage.title,
+            "score": _round(sum(c["points"] for c in checks)),
+            "max_score": stage.points,
+            "docs": docs_url(stage.page),
+            "checks": checks,
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kit_version": __version__,
+        "student_id": student_id,
+        "impl": {"path": str(folder), "files": file_hashes(folder)},
+        "selected_stages": [s.id for s in STAGES if s.id in stages],
+        "score": _round(sum(s["score"] for s in report_stages)),
+        "max_score": sum(s["max_score"] for s in report_stages),
+        "stages": report_stages,
+        "honesty": {"flags": stage_flags},
+        "errors": errors,
+        "timing": {"started": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration_s": round(duration_s, 3),
+                   "budget_s": budget_s},
+        "environment": environment(),
+    }
+
+
+def bare_document(*, exitcode, root, started):
+    """pytest-json-report's fields, for a run in which pytest never got to write them."""
+    return {
+        "created": started.timestamp(),
+        "duration": 0.0,
+        "exitcode": int(exitcode),
+        "root": str(root),
+        "environment": {},
+        "summary": {"collected": 0, "total": 0},
+        "tests": [],
+    }
+
+
+def failure_document(*, folder, student_id, stages, message, budget_s):
+    """A report for a run the grader could not finish: it scores nothing and says why."""
+    started = now()
+    document = bare_document(exitcode=3, root=Path(__file__).resolve().parent.parent, started=started)
+    document["grading"] = grading(
+        folder=folder, student_id=student_id, stages=stages or [s.id for s in STAGES], check_results=[],
+        flags=[], errors=[message], started=started, duration_s=0.0, budget_s=budget_s)
+    document["environment"] = document["grading"]["environment"]
+    return document
+
+
+def environment():
+    """What the grade ran on: enough to explain a difference between two runs."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "pytest": _version("pytest"),
+        "pytest_json_report": _version("pytest-json-report"),
+        "hypothesis": _version("hypothesis"),
+        "kit_version": __version__,
+    }
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def write(document, path):
+    """Write the report atomically: a run killed halfway leaves the previous report whole."""
+    text = json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"
+    write_atomic(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _version(distribution):
+    module = sys.modules.get(distribution.replace("-", "_"))
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str):
+        return version
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _unique(flags):
+    seen, unique = set(), []
+    for flag in flags:
+        key = (flag.get("module"), flag.get("reason"))
+        if key not in seen:
+            seen.add(key)
+            unique.append({"module": str(key[0]), "reason": str(key[1])})
+    return unique
+
+
+def _round(x):
+    return round(float(x), 6)
+

@@ -1,0 +1,211 @@
+"""`collect` regrades a class: every submission gets its row, flags where claims and files disagree."""
+
+import csv
+import json
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import KIT_ROOT
+from grader.instructor.layout import SubmissionError, unpack
+from instructor_support import (FAST_STAGES, folder_files, graded_reference, grader,  # noqa: F401
+                                make_zip, stub_folder)
+
+
+# ---- reading submissions, whatever their shape ----
+
+def test_files_are_found_at_the_top_in_student_or_inside_one_top_folder(tmp_path):
+    shapes = {
+        "top.zip": {"engine.py": "A = 1\n", "grade-report.json": "{}"},
+        "student.zip": {"student/engine.py": "A = 1\n", "reports/grade-report.json": "{}"},
+        "wrapped.zip": {"alice/student/nn.py": "A = 1\n", "alice/reports/grade-report.json": "{}",
+                        "__MACOSX/alice/._nn.py": "junk", "alice/.DS_Store": "junk"},
+    }
+    for name, files in shapes.items():
+        unpacked = unpack(make_zip(tmp_path / name, files), tmp_path / f"{name}.out")
+        assert unpacked.found == [n for n in ("engine.py", "nn.py") if any(k.endswith(n) for k in files)]
+        assert unpacked.report is not None and unpacked.report.read_text() == "{}"
+
+
+def test_a_hostile_zip_writes_nothing_outside_and_its_odd_entries_are_noted(tmp_path):
+    path = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../escaped.py", "print('out')")
+        archive.writestr("/tmp/absolute.py", "print('out')")
+        link = zipfile.ZipInfo("student/nn.py")
+        link.external_attr = 0o120777 << 16  # a symlink to the reference
+        archive.writestr(link, str(KIT_ROOT / "reference" / "nn.py"))
+        archive.writestr("student/engine.py", "A = 1\n")
+    unpacked = unpack(path, tmp_path / "out")
+    assert unpacked.found == ["engine.py"]
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["engine.py", "package"]
+    assert not (tmp_path.parent / "escaped.py").exists()
+    assert len(unpacked.notes) == 3
+
+
+def test_a_folder_submission_never_follows_links(tmp_path):
+    folder = tmp_path / "bob"
+    folder.mkdir()
+    (folder / "engine.py").symlink_to(KIT_ROOT / "reference" / "engine.py")
+    (folder / "nn.py").write_text("A = 1\n")
+    unpacked = unpack(folder, tmp_path / "out")
+    assert unpacked.found == ["nn.py"] and unpacked.notes == ["ignored the link engine.py"]
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda p: p.write_bytes(b"not a zip at all"), "not a readable zip file"),
+    (lambda p: make_zip(p, {}), "empty"),
+    (lambda p: make_zip(p, {"notes.txt": "hi"}), "no engine.py"),
+    (lambda p: make_zip(p, {"engine.py": "#" * (2 << 20)}), "larger than 1 MB"),
+    (lambda p: p.symlink_to(p.parent / "nowhere"), "neither a folder nor a file"),
+])
+def test_an_ungradable_submission_says_why(tmp_path, make, reason):
+    path = tmp_path / "s.zip"
+    make(path)
+    with pytest.raises(SubmissionError, match=reason):
+        unpack(path, tmp_path / "out")
+
+
+# ---- a class, regraded for real ----
+
+@pytest.fixture(scope="module")
+def collected(graded_reference, tmp_path_factory):
+    """One `python -m grader collect` run over a class with every kind of submission."""
+    folder, report = graded_reference
+    root = tmp_path_factory.mktemp("class")
+    dist = root / "dist"
+    submitted = grader("submit", "--impl", folder, "--report", report, "--out", dist)
+    assert submitted.returncode == 0, submitted.stderr
+    ref_report = json.loads(report.read_text())
+    stubs = stub_folder(root / "stubs")
+    class_ = root / "submissions"
+    class_.mkdir()
+
+    (dist / "submission-s-ref.zip").rename(class_ / "submission-s-ref.zip")
+    # someone else's report (100 points), its id changed, handed in with the stubs
+    borrowed = json.loads(json.dumps(ref_report))
+    borrowed["grading"]["student_id"] = "s-mallory"
+    make_zip(class_ / "tampered.zip",
+             {**folder_files(stubs, "student/"), "reports/grade-report.json": json.dumps(borrowed)})
+    # the right files, a report edited to claim less on stage 0 (and a total to match)
+    edited = json.loads(json.dumps(ref_report))
+    edited["grading"]["student_id"] = "s-edited"
+    edited["grading"]["stages"][0]["score"] -= 5
+    edited["grading"]["score"] -= 5
+    make_zip(class_ / "edited.zip", {**folder_files(folder), "grade-report.json": json.dumps(edited)})
+    # the stubs twice under one id, as a folder and as a zip, no report
+    stub_folder(class_ / "s-stubs" / "student")
+    make_zip(class_ / "submission-s-stubs.zip", folder_files(stubs))
+    # a syntax error in derivatives.py, zipped inside a top folder
+    broken = {**folder_files(folder, "carol/"), "carol/derivatives.py": "def numerical_derivative(:\n"}
+    make_zip(class_ / "carol.zip", broken)
+    (class_ / "garbage.zip").write_bytes(b"PK\x03\x04 and then nothing useful")
+    make_zip(class_ / "empty.zip", {})
+    (class_ / "ghost.zip").symlink_to(root / "nowhere.zip")
+
+    out = root / "collected"
+    args = ["collect", class_, "--out", out, "--jobs", "2"]
+    for stage in FAST_STAGES:
+        args += ["--stage", stage]
+    finished = grader(*args)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    with open(out / "gradebook.csv", newline="") as f:
+        rows = {row["submission"]: row for row in csv.DictReader(f)}
+    return out, rows, finished
+
+
+def test_every_submission_has_a_row_with_the_expected_columns(collected):
+    out, rows, finished = collected
+    header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
+    assert header == ["student_id", "submission", "stage_0", "stage_1", "stage_2", "stage_3", "stage_4",
+                      "stage_5", "total", "claimed_total", "flags", "details"]
+    assert sorted(rows) == sorted(["submission-s-ref.zip", "tampered.zip", "edited.zip", "s-stubs",
+                                   "submission-s-stubs.zip", "carol.zip", "garbage.zip", "empty.zip",
+                                   "ghost.zip"])
+    assert "[9/9]" in finished.stderr  # the plain progress lines, stderr not being a terminal
+    assert "Regraded 6 of 9 submissions" in finished.stdout
+
+
+def test_an_honest_submission_is_regraded_to_its_claim_with_no_flags(collected):
+    _, rows, _ = collected
+    row = rows["submission-s-ref.zip"]
+    fast_total = sum(float(row[f"stage_{s}"]) for s in FAST_STAGES)
+    assert row["student_id"] == "s-ref" and row["flags"] == ""
+    assert float(row["total"]) == fast_total > 0 and float(row["claimed_total"]) == 100
+    assert row["stage_1"] == ""  # not regraded in this run
+
+
+def test_tampered_and_edited_reports_are_flagged(collected):
+    _, rows, _ = collected
+    tampered = rows["tampered.zip"]
+    assert tampered["student_id"] == "s-mallory"  # the id in the report
+    assert set(tampered["flags"].split()) == {"score_mismatch", "files_changed"}
+    assert "engine.py" in tampered["details"] and float(tampered["claimed_total"]) == 100
+    edited = rows["edited.zip"]
+    assert edited["flags"] == "score_mismatch"
+    assert "stage 0: claimed 5, regraded 10" in edited["details"]
+
+
+def test_missing_reports_duplicates_and_broken_code_are_graded_and_flagged(collected):
+    _, rows, _ = collected
+    for name in ("s-stubs", "submission-s-stubs.zip"):
+        assert rows[name]["student_id"] == "s-stubs"
+        assert set(rows[name]["flags"].split()) == {"no_report", "duplicate_id"}
+        assert float(rows[name]["total"]) == 0
+    carol = rows["carol.zip"]
+    assert carol["student_id"] == "carol" and carol["stage_0"] == "0" and float(carol["stage_4"]) > 0
+
+
+@pytest.mark.parametrize("name, reason", [("garbage.zip", "not a readable zip file"),
+                                          ("empty.zip", "empty"), ("ghost.zip", "neither a folder nor a file")])
+def test_ungradable_submissions_keep_their_row_and_reason(collected, name, reason):
+    _, rows, _ = collected
+    assert rows[name]["flags"] == "error" and reason in rows[name]["details"]
+    assert rows[name]["total"] == ""
+
+
+def test_the_class_summary_says_what_to_reteach_with_docs_links(collected):
+    out, _, _ = collected
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["submissions"], summary["graded"]) == (9, 6)
+    assert [s["id"] for s in summary["stages"]] == list(FAST_STAGES)
+    assert sum(summary["stages"][0]["bins"].values()) == 6
+    assert summary["flags"]["error"] == 3 and summary["flags"]["score_mismatch"] == 2
+    hints = {h["id"]: h for h in summary["hints"]}
+    assert hints["import-failed"]["students"] == 1 and hints["import-failed"]["docs"].startswith("http")
+    assert any(c["stage"] == "0" and c["wrong"] >= 1 for c in summary["checks"])
+    page = (out / "summary.md").read_text()
+    assert "## What to reteach on Monday" in page and "import-failed" in page
+    assert len(list((out / "reports").glob("*.json"))) == 6
+
+
+def test_a_submission_that_overruns_is_stopped_with_its_workers(tmp_path, graded_reference):
+    folder, _ = graded_reference
+    class_ = tmp_path / "class"
+    class_.mkdir()
+    make_zip(class_ / "loop.zip", {**folder_files(folder), "derivatives.py": "while True:\n    pass\n"})
+    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "2", "--stage", "0")
+    assert finished.returncode == 0, finished.stderr
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
+        [row] = csv.DictReader(f)
+    assert "error" in row["flags"].split() and "longer than 2 s" in row["details"]
+    deadline = time.monotonic() + 5
+    while _running("micrograd-collect-") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running("micrograd-collect-"), "a worker outlived the submission it graded"
+
+
+def _running(word):
+    """Live processes whose command line mentions ``word`` (collect's workers name its scratch folder)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            if state != "Z" and word in Path(f"/proc/{entry}/cmdline").read_text():
+                found.append(entry)
+        except (OSError, IndexError):
+            pass
+    return found

@@ -1,0 +1,128 @@
+"""What a student reads in the terminal: key lines of the rendering, not a full snapshot.
+
+Documents come from real grades with the stand-in check suite; rendering is
+a pure function of the report, so one grade serves many assertions.
+"""
+
+import io
+
+import pytest
+from runner_support import toy_checks, toy_folder
+
+from grader import api
+from grader.stages import STAGES, docs_url
+from grader.terminal import Style, render, style_for
+
+EVERYTHING_WRONG = {
+    "1/first": "fail", "1/second": "not_implemented", "2/first": "raise", "2/second": "timeout",
+    "3/first": "crash", "4/first": "import", "bonus/first": "skip",
+    "flags": [{"module": "train", "reason": "train.py reads reference/train.py"}],
+}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    folder = toy_folder(tmp_path_factory.mktemp("mixed"), EVERYTHING_WRONG)
+    return api.grade(folder, checks=toy_checks(), student_id="s42")
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    behaviours = {f"{s.id}/{n}": "not_implemented" for s in STAGES for n in ("first", "second")}
+    behaviours["bonus/first"] = "skip"
+    return api.grade(toy_folder(tmp_path_factory.mktemp("stubs"), behaviours), checks=toy_checks())
+
+
+def block(text, title):
+    """The lines of the fix block whose first line contains ``title``."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if title in line)
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def test_pristine_stubs_read_not_implemented_with_where_to_start_and_no_traceback(pristine):
+    text = render(pristine)
+    for stage in STAGES[:-1]:
+        row = next(i for i, line in enumerate(text.splitlines()) if line.startswith(f"  Stage {stage.id} "))
+        assert text.splitlines()[row].endswith("not implemented yet")
+        assert text.splitlines()[row + 1].strip() == f"start at {docs_url(stage.page)}"
+    assert "Traceback" not in text and "What to fix" not in text
+    assert "skipped: torch is not installed" in text
+    assert text.rstrip().splitlines()[-1] == "Total 0/100"
+
+
+def test_a_failed_check_shows_what_was_expected_got_the_case_the_hint_and_the_link(mixed):
+    lines = block(render(mixed), "Stage 1 — the first toy check of stage 1")
+    assert lines[0].endswith("(0 of 17 points)")
+    assert [line.split()[0] for line in lines[1:] if not line.startswith(" " * 14)] == [
+        "problem", "expected", "got", "case", "hint", "docs"]
+    assert "    expected  2.0" in lines and "    got       1.0" in lines
+    assert "    case      f(a) = a + a  at a=3.0" in lines
+    assert lines[-1] == "    docs      http://127.0.0.1:8000/stages/2-backward-rules/#assign-not-accumulate"
+
+
+def test_each_kind_of_trouble_reads_as_what_happened(mixed):
+    text = render(mixed)
+    assert "✗ Stage 1: not implemented yet (the second toy check of stage 1)" in text
+    assert "your code raised ZeroDivisionError: float division by zero (in engine.py," in text
+    assert "your code did not finish" in text and "#timed-out" in text
+    assert "the process running your code ended" in text and "#crashed" in text
+    assert "engine.py could not be imported: SyntaxError" in text and "#import-failed" in text
+    assert "✗ Stage 5 scores 0: train.py reads reference/train.py" in text and "#used-reference" in text
+
+
+def test_the_summary_fits_one_screen_and_the_output_ends_with_the_total_and_the_report(mixed):
+    text = render(mixed, report_path="reports/grade-report.json")
+    summary = text.split("What to fix")[0].rstrip().splitlines()
+    assert len(summary) <= 20 and max(map(len, summary)) <= 100
+    assert summary[0] == "micrograd-kit 0.1.0 — grading " + mixed["grading"]["impl"]["path"] + " — student s42"
+    assert "  Stage 1     The forward pass                 0/20  ░░░░░░░░░░  ✗✗" in summary
+    assert "  Stage 3     Backpropagation                  3/20  ██░░░░░░░░  ✗✓" in summary
+    assert text.rstrip().splitlines()[-1] == "Total 16/100   report: reports/grade-report.json"
+
+
+def test_tracebacks_only_when_verbose(mixed):
+    assert "ZeroDivisionError: boom" not in render(mixed)
+    assert "ZeroDivisionError: boom" in render(mixed, verbose=True)
+
+
+def test_ascii_and_colour_styles(mixed):
+    plain = render(mixed, style=Style(color=False, unicode=False))
+    assert plain.isascii() and "\x1b[" not in plain
+    assert "x Stage 1 -- the first toy check of stage 1" in plain
+    assert "\x1b[" in render(mixed, style=Style(color=True))
+
+
+def test_grader_failures_and_unrun_checks_are_said_plainly(tmp_path):
+    folder = toy_folder(tmp_path, {"0/first": "grader_bug", "1/first": "sleep"})
+    text = render(api.grade(folder, stages=["0", "1"], checks=toy_checks(), budget_s=1.0))
+    assert "The grader itself failed (a problem in the kit, not in your code" in text
+    assert "· Stage 1: 1 check(s) not run: the grading time budget (1 s) was used up" in text
+
+
+class Stream(io.StringIO):
+    def __init__(self, encoding, tty):
+        super().__init__()
+        self._encoding, self._tty = encoding, tty
+
+    @property
+    def encoding(self):
+        return self._encoding
+
+    def isatty(self):
+        return self._tty
+
+
+@pytest.mark.parametrize("encoding, tty, no_color, expected", [
+    ("utf-8", True, None, Style(color=True, unicode=True)),
+    ("UTF8", False, None, Style(color=False, unicode=True)),
+    ("utf-8", True, "1", Style(color=False, unicode=True)),
+    ("ascii", True, None, Style(color=True, unicode=False)),
+    ("cp1252", False, None, Style(color=False, unicode=False)),
+])
+def test_the_style_follows_the_terminal(monkeypatch, encoding, tty, no_color, expected):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    assert style_for(Stream(encoding, tty)) == expected
