@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from . import report
+from . import honesty, report
 from .stages import MODULES, STAGES
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -105,10 +105,6 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
 def _static_flags(folder):
     """Honesty flags found by reading the folder's code, and any failure to read it."""
     try:
-        from . import honesty
-    except ImportError:  # a kit without the honesty scan: runtime flags only
-        return [], []
-    try:
         return list(honesty.scan(folder)), []
     except Exception as error:  # the scan is the grader's: its failure must show, not pass silently
         return [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
@@ -126,8 +122,11 @@ def _run_pytest(folder, stages, budget_s, checks):
         str(checks), "--impl", str(folder),
         "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
         "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
-        "-p", "no:cacheprovider",
-        "--capture=sys", "--tb=short", "-q", "--no-header", "--no-summary",
+        # nothing the grade does not use: no cache, no gc.collect() rounds for unraisable exceptions
+        "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
+        # a check's failure says what it needs to; pytest's own tracebacks would parse the
+        # source of every frame (seconds, on pristine stubs), Python's are cheap
+        "--capture=sys", "--tb=native", "-q", "--no-header", "--no-summary",
         "--continue-on-collection-errors",
     ]
     output = io.StringIO()

@@ -188,10 +188,14 @@ def _run_grader(package, report_path, log_path, student_id, timeout, stages):
                              stdout=log, stderr=subprocess.STDOUT)
     if status is None:
         return f"regrading took longer than {timeout:g} s and was stopped"
-    if status not in (0, 1, 3):  # 3: grading failed, yet a report marking the failure was written
+    if status == 3:  # the kit's failure, not the student's: its report says what failed
+        try:
+            errors = claims.grading(claims.load_report(report_path)).get("errors") or []
+        except claims.ReportError:
+            errors = []
+        return f"the grader itself failed ({'; '.join(map(str, errors)) or 'no report'}); see {log_path}"
+    if status != 0:
         return f"the grader stopped with exit status {status}; see {log_path}"
-    if status == 3:
-        return f"the grader failed on this submission; see {log_path}"
     return None
 
 

@@ -97,14 +97,17 @@ def well_conditioned(spec, inputs, limit=1e3):
     """Whether the spec is safe to compare at these inputs across correct implementations.
 
     Rejects domain errors, overflow, complex results, values or local
-    derivatives beyond ``limit``, and inputs near a ReLU's kink, where two
-    correct engines rounding differently could disagree about the gradient.
+    derivatives beyond ``limit``, inputs near a ReLU's kink, where two correct
+    engines rounding differently could disagree about the gradient, and tanh
+    inputs far out in its flat tails.
     """
     try:
         values = evaluate(spec, inputs)
         for j, (op, args, k) in enumerate(spec["nodes"]):
             locals_ = local_derivatives(spec, values, j)
             if op == "relu" and abs(values[args[0]]) < 1e-6:
+                return False
+            if op == "tanh" and abs(values[args[0]]) > 20:  # the lecture's exp formula overflows past 354
                 return False
             if not all(isinstance(v, float) and math.isfinite(v) and abs(v) <= limit
                        for v in (*locals_, values[len(inputs) + j])):

@@ -192,7 +192,7 @@ def results_from(report, *, visibility="visible"):
         checks = [c for c in stage.get("checks", []) if c.get("outcome") != "skipped"]
         for number, check in enumerate(checks, 1):
             tests.append({
-                "name": f"Stage {stage['id']} ({stage['title']}): {_readable(check['name'])}",
+                "name": f"Stage {stage['id']}: {check.get('description') or _readable(check['name'])}",
                 "number": f"{stage['id']}.{number}",
                 "score": check.get("points") or 0,
                 "max_score": check.get("max_points") or 0,

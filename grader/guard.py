@@ -180,8 +180,11 @@ def _locate(path, zones, lstat=os.lstat, stat=os.stat, readlink=os.readlink, par
     for _ in depth:
         try:
             st = stat(folder)
-        except oserror:
-            return None, target
+        except oserror:  # a folder that does not exist (yet): judge the one its name is in
+            if folder in ("/", "."):
+                return None, target
+            folder = parent(folder)
+            continue
         zone = zones.get((st.st_dev, st.st_ino))
         if zone is not None:
             return zone, target

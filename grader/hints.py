@@ -207,6 +207,9 @@ _HINTS = (
     Hint("gradient-ascent", "5", "Stepping uphill",
          "The gradient points uphill, towards more loss: subtract it, "
          "`p.data -= lr * p.grad`."),
+    Hint("sgd-update", "5", "The update, term by term",
+         "For every parameter p: p.data -= lr * p.grad. Scale the gradient by the learning rate, "
+         "subtract it from the data, and leave the grad for zero_grad to clear."),
     Hint("no-zero-grad", "5", "Not zeroing the gradients",
          "Gradients accumulate (+=): without model.zero_grad() before loss.backward(), each "
          "step adds this step's gradient to all the earlier ones."),
@@ -218,6 +221,12 @@ _HINTS = (
     Hint("training-loop", "5", "A training step out of order",
          "Each step: predictions for every x, the loss, zero_grad, backward, sgd_step, "
          "record the loss. Compare your loop with that list line by line."),
+
+    # ---- bonus ----
+    Hint("torch-disagrees", "bonus", "Your engine and PyTorch disagree",
+         "On the case shown, PyTorch computes another value or gradient. Stages 1 to 3 check "
+         "each piece on its own: fix what they report first, then retype the case here "
+         "in both libraries and compare node by node."),
 )
 
 HINTS = {h.id: h for h in _HINTS}

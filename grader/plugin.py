@@ -67,7 +67,7 @@ class GradingPlugin:
         for item in items:
             stage, points = item.get_closest_marker("stage"), item.get_closest_marker("points")
             stage_id = str(stage.args[0]) if stage and stage.args else None
-            if stage_id not in BY_ID or not points or not _is_points(points.args[0]):
+            if stage_id not in BY_ID or not (points and points.args and _is_points(points.args[0])):
                 self.errors.append(f"{item.nodeid} is not a valid check: it needs a stage mark "
                                    f"({', '.join(BY_ID)}) and a points mark")
                 deselected.append(item)
@@ -101,7 +101,7 @@ class GradingPlugin:
         return report
 
     def pytest_keyboard_interrupt(self, excinfo):
-        self.interrupted = True
+        self.interrupted = excinfo.errisinstance(KeyboardInterrupt)  # not pytest.exit(), a grader failure
 
     def pytest_json_modifyreport(self, json_report):
         self.document = json_report
@@ -148,15 +148,15 @@ class GradingPlugin:
             return dict(outcome="not_implemented", message=f"not implemented yet: {what}" if what else
                         "not implemented yet", hint_id="not-implemented", traceback=traceback)
         if isinstance(error, ImportFailed):
-            return dict(outcome="error", message=error.message + _where(detail), hint_id="import-failed",
-                        traceback=traceback)
+            return dict(outcome="error", message=error.message + _where(detail, error.message),
+                        hint_id="import-failed", traceback=traceback)
         if isinstance(error, TimedOut):
             return dict(outcome="timeout", message=f"your code did not finish: {error.message}",
                         hint_id="timed-out", traceback=traceback)
         if isinstance(error, Crashed):
             return dict(outcome="crashed", message=error.message, hint_id="crashed", traceback=traceback)
         if isinstance(error, GradedCodeError):
-            return dict(outcome="error", message=f"your code raised {error.message}{_where(detail)}",
+            return dict(outcome="error", message=f"your code raised {error.message}{_where(detail, error.message)}",
                         traceback=traceback)
         if isinstance(error, BudgetExhausted):
             return dict(outcome="timeout", message=f"stopped: the grading time budget ({self.budget_s:g} s) "
@@ -251,16 +251,21 @@ def _leaf(error):
     return error
 
 
-def _where(detail):
+def _where(detail, message):
+    """`` (in engine.py, line 42, in __add__: <code>)``: where in the graded file it happened.
+
+    A SyntaxError's message already names the file and line: then only the code is added.
+    """
     where = detail.get("where") or {}
     if not where.get("file"):
         return ""
+    code = f": {where['code']}" if where.get("code") else ""
+    if f"{where['file']}, line {where.get('line')}" in message:
+        return code
     text = f" (in {where['file']}, line {where.get('line')}"
     if where.get("function") and where["function"] != "<module>":
         text += f", in {where['function']}"
-    if where.get("code"):
-        text += f": {where['code']}"
-    return text + ")"
+    return text + code + ")"
 
 
 def _describe(error):

@@ -1,15 +1,25 @@
 """Run graded code in worker processes and get plain answers back.
 
 The grader's checks never touch a submission's objects: they ask a worker
-(``worker.py``, a separate process) to run a named scenario from
-``scenarios.py`` and get JSON back. A worker that hangs is killed at the
-call's deadline, one that dies is replaced for the next call, and either way
-the check that asked gets an exception saying what happened.
+(``worker.py``, a separate process, see ``guard.py`` for what it may do) to
+run a named scenario from ``scenarios.py`` and get JSON back, parsed and
+checked here. Every operation has a deadline: a worker that hangs is killed
+(SIGKILL to its process group, which no handler can ignore), one that dies or
+garbles its answer is replaced for the next call, and either way the check
+that asked gets an exception saying, in plain words, what happened and where.
+
+Modules are imported in requests of their own, each with its own deadline,
+and a failure (an exception, a hang, an exit) is remembered per module: a
+broken ``nn.py`` costs the checks that need it, once, and nothing else.
+What the guard saw graded code attempt (importing or reading the reference,
+writing the report, ...) accumulates in ``Sandbox.flags``.
 """
 
 import json
 import os
+import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,12 +27,30 @@ import tempfile
 import time
 from pathlib import Path
 
+from .stages import MODULES
 from .worker import HEADER
 
 GRADER_DIR = Path(__file__).resolve().parent
 KIT_ROOT = GRADER_DIR.parent
 REFERENCE_DIR = KIT_ROOT / "reference"
-MAX_REPLY_BYTES = 64 * 1024 * 1024
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+EXCERPT_BYTES = 2000
+DEFAULT_CALL_TIMEOUT = 5.0
+DEFAULT_MEMORY_MB = 1024
+KILL_TIMEOUT = 5.0  # waiting for a SIGKILLed process to be reaped; past it, give up on it
+STACK_DUMP_WAIT = 0.5  # how long a hung worker gets to say where it is stuck
+ERROR_KINDS = ("import", "not_implemented", "exception", "memory", "grader")
+SIGNAL_WORDS = {
+    signal.SIGSEGV: "crashed with a segmentation fault (often: recursion far deeper than the stack allows, "
+                    "after raising sys.setrecursionlimit)",
+    signal.SIGBUS: "crashed (bus error)",
+    signal.SIGFPE: "crashed (floating-point exception at the C level)",
+    signal.SIGILL: "crashed (illegal instruction)",
+    signal.SIGABRT: "aborted",
+    signal.SIGXCPU: "used more CPU time than a worker is allowed",
+    signal.SIGKILL: "was killed (SIGKILL; the system does this when memory runs out)",
+}
+DUMP_FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
 
 
 class GradedCodeError(Exception):
@@ -56,92 +84,171 @@ class Crashed(GradedCodeError):
     kind = "crashed"
 
 
-class _Worker:
-    """One worker process and the two pipes to it."""
+class TooMuchMemory(Crashed):
+    """The graded code went past the worker's memory limit and was stopped."""
 
-    def __init__(self, folder, from_reference, memory_mb, output_limit):
+
+class TooMuchOutput(Crashed):
+    """The graded code printed past the worker's output limit and was stopped."""
+
+
+class _Hung(Exception):
+    """No complete answer before the deadline."""
+
+
+class _Died(Exception):
+    """The worker's end of the pipe closed: the process ended."""
+
+
+class _Garbled(Exception):
+    """Bytes on the pipe that are not a well-formed message."""
+
+
+class _Worker:
+    """One worker process: its pipes, its output and stack-dump files, the modules it has loaded."""
+
+    def __init__(self, sandbox, from_reference):
+        self.sandbox = sandbox
+        self.from_reference = from_reference
+        self.loaded = set()
+        self.next_id = 0
+        self.output = tempfile.TemporaryFile()  # its stdout and stderr, capped by RLIMIT_FSIZE
+        self.dump = tempfile.TemporaryFile()  # faulthandler's tracebacks: where it crashed or hung
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
-        self.output = tempfile.TemporaryFile()
+        self.buffer = b""
         config = {
-            "folder": str(folder),
+            "folder": str(sandbox.folder),
+            "modules": list(MODULES),
             "reference": str(REFERENCE_DIR),
             "from_reference": list(from_reference),
+            "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
+            "kit_root": str(KIT_ROOT),
+            "scratch": sandbox.scratch,
             "request_fd": request_read,
             "reply_fd": reply_write,
-            "memory_mb": memory_mb,
-            "output_limit": output_limit,
-            "guard": (GRADER_DIR / "guard.py").exists(),
-            "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
+            "dump_fd": self.dump.fileno(),
+            "memory_mb": sandbox.memory_mb,
+            "output_limit": sandbox.output_limit,
+            "cpu_seconds": sandbox.cpu_seconds,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(GRADER_DIR / "worker.py"), json.dumps(config)],
-            stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
-            pass_fds=(request_read, reply_write), cwd=tempfile.gettempdir(),
-            start_new_session=True,
-        )
-        os.close(request_read)
-        os.close(reply_write)
-        self.next_id = 0
-
-    def ask(self, message, timeout):
-        """Send one request and wait for its reply, at most ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        data = json.dumps(message).encode()
         try:
-            os.write(self.request_fd, HEADER.pack(len(data)) + data)
-        except OSError:
-            raise self._died() from None
-        header = self._read(HEADER.size, deadline)
+            self.process = subprocess.Popen(
+                [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(GRADER_DIR / "worker.py"),
+                 json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
+                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=sandbox.scratch,
+                env={"PYTHONHASHSEED": "0"},  # the same submission, the same answers, every run
+                start_new_session=True,  # its own process group, for killpg
+            )
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
+        os.set_blocking(self.request_fd, False)
+
+    # ---- talking ----
+
+    def send(self, message, deadline):
+        data = json.dumps(message).encode()
+        view = memoryview(HEADER.pack(len(data)) + data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [self.request_fd], [], remaining)[1]:
+                raise _Hung()
+            try:
+                view = view[os.write(self.request_fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                raise _Died() from None
+
+    def receive(self, deadline):
+        """The next message as a dict; raises _Hung, _Died or _Garbled."""
+        header = self._read(HEADER.size, deadline, partial_ok=True)
         (size,) = HEADER.unpack(header)
         if size > MAX_REPLY_BYTES:
-            self.kill()
-            raise Crashed("the graded code sent back an absurdly large answer")
-        reply = self._read(size, deadline)
+            raise _Garbled(f"an answer of {size} bytes")
+        body = self._read(size, deadline, partial_ok=False)
         try:
-            return json.loads(reply)
-        except ValueError:
-            self.kill()
-            raise Crashed("the graded code garbled the grader's channel") from None
+            message = json.loads(body)
+        except (ValueError, RecursionError):
+            raise _Garbled("an answer that is not JSON") from None
+        if not isinstance(message, dict):
+            raise _Garbled("an answer that is not an object")
+        return message
 
-    def _read(self, size, deadline):
-        chunks, left = [], size
-        while left:
+    def _read(self, size, deadline, partial_ok):
+        while len(self.buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([self.reply_fd], [], [], remaining)[0]:
-                self.kill()
-                raise TimedOut("timed out")
-            chunk = os.read(self.reply_fd, min(left, 1 << 20))
+                if self.buffer or not partial_ok:
+                    raise _Garbled("an answer cut short")
+                raise _Hung()
+            chunk = os.read(self.reply_fd, 1 << 20)
             if not chunk:
-                raise self._died()
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+                raise _Died()
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
 
-    def _died(self):
-        code = self.kill()
-        how = f"killed by signal {-code}" if code and code < 0 else f"exit status {code}"
-        return Crashed(f"the process running your code ended ({how})", {"output": self.output_excerpt()})
+    # ---- what it left behind ----
 
-    def output_excerpt(self, limit=2000):
-        self.output.seek(0)
-        return self.output.read(limit).decode(errors="replace")
+    def reset_files(self):
+        for f in (self.output, self.dump):
+            os.ftruncate(f.fileno(), 0)
+            os.lseek(f.fileno(), 0, os.SEEK_SET)  # the offset is shared with the worker's descriptors
+
+    def output_size(self):
+        return os.fstat(self.output.fileno()).st_size
+
+    def output_excerpt(self):
+        return os.pread(self.output.fileno(), EXCERPT_BYTES, 0).decode("utf-8", "replace")
+
+    def where(self):
+        """Where faulthandler last saw the graded code: ``{file, line, function, code}`` or None."""
+        text = os.pread(self.dump.fileno(), 64 * 1024, 0).decode("utf-8", "replace")
+        prefix = str(self.sandbox.folder) + os.sep
+        for match in DUMP_FRAME.finditer(text):  # most recent call first
+            if match["file"].startswith(prefix):
+                path, line = match["file"], int(match["line"])
+                return {"file": os.path.basename(path), "line": line, "function": match["function"],
+                        "code": _source_line(path, line)}
+        return None
+
+    def dump_stack(self):
+        """Ask a hung worker where it is (faulthandler on SIGUSR1), waiting briefly for the answer."""
+        try:
+            os.kill(self.process.pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + STACK_DUMP_WAIT
+        size = -1
+        while time.monotonic() < deadline:
+            now = os.fstat(self.dump.fileno()).st_size
+            if now and now == size:
+                return
+            size = now
+            time.sleep(0.02)
+
+    # ---- ending ----
 
     def alive(self):
         return self.process.poll() is None
 
-    def kill(self):
+    def stop(self):
+        """SIGKILL the worker's process group and reap it, within KILL_TIMEOUT; returns its exit code."""
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
-        code = self.process.wait()
+        try:
+            code = self.process.wait(timeout=KILL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            code = None
         for fd in (self.request_fd, self.reply_fd):
-            try:
+            if fd >= 0:
                 os.close(fd)
-            except OSError:
-                pass
         self.request_fd = self.reply_fd = -1
         return code
 
@@ -154,68 +261,255 @@ class Sandbox:
     the submission's modules, except those in ``from_reference``, which come
     from ``reference/``. One worker is kept per ``from_reference`` set, so the
     reference never shares a process with graded code that could borrow it.
+
+    ``call_timeout`` defaults to ``$MICROGRAD_KIT_CALL_TIMEOUT`` or 5 s, and
+    ``memory_mb`` (a worker's address space) to ``$MICROGRAD_KIT_MEMORY_MB``
+    or 1024; an import gets ``import_timeout`` (by default the call timeout).
     """
 
-    def __init__(self, folder, *, call_timeout=5.0, start_timeout=10.0, memory_mb=1024,
-                 output_limit=8 * 1024 * 1024):
+    def __init__(self, folder, *, call_timeout=None, import_timeout=None, start_timeout=10.0, memory_mb=None,
+                 output_limit=8 * 1024 * 1024, cpu_seconds=300):
         self.folder = Path(folder).resolve()
+        if not self.folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        if call_timeout is None:
+            call_timeout = _setting("MICROGRAD_KIT_CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT)
+        if memory_mb is None:
+            memory_mb = int(_setting("MICROGRAD_KIT_MEMORY_MB", DEFAULT_MEMORY_MB))
         self.call_timeout = call_timeout
+        self.import_timeout = call_timeout if import_timeout is None else import_timeout
         self.start_timeout = start_timeout
         self.memory_mb = memory_mb
         self.output_limit = output_limit
+        self.cpu_seconds = cpu_seconds
+        self.flags = []  # [{"module", "reason"}]: what graded code was caught attempting
+        self.scratch = None
         self._workers = {}
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
         key = tuple(sorted(from_reference))
-        for module in modules:
+        graded = [m for m in modules if m not in key]
+        for module in graded:
             if (key, module) in self._failed_modules:
                 raise self._failed_modules[(key, module)]
-        worker = self._worker(key)
-        message = {"id": worker.next_id, "scenario": scenario, "args": args, "modules": list(modules)}
-        worker.next_id += 1
-        try:
-            reply = worker.ask(message, self.call_timeout if timeout is None else timeout)
-        except TimedOut:
-            del self._workers[key]
-            raise TimedOut(f"did not finish within {timeout or self.call_timeout:g} s") from None
-        except Crashed:
-            del self._workers[key]
-            raise
-        if reply.get("ok"):
+        for module in graded:
+            self._load(key, module)
+        request = {"scenario": scenario, "args": args, "modules": list(modules)}
+        reply = self._ask(key, request, self.call_timeout if timeout is None else timeout, graded)
+        if reply["ok"]:
             return reply.get("result")
-        error = reply.get("error") or {}
-        text = f"{error.get('type', 'Error')}: {error.get('message', '')}"
-        if reply.get("kind") == "import":
-            failure = ImportFailed(f"{reply.get('module')}.py could not be imported: {text}", error)
-            self._failed_modules[(key, reply.get("module"))] = failure
-            raise failure
-        if reply.get("kind") == "not_implemented":
+        error, kind = reply["error"], reply["kind"]
+        text = f"{error['type']}: {error['message']}"
+        if kind == "import":  # a module loaded lazily, inside the scenario
+            raise self._remember_failure(key, reply["module"], ImportFailed(
+                f"{reply['module']}.py could not be imported: {text}", error))
+        if kind == "grader":
+            raise RuntimeError(f"the grader's scenario {scenario!r} failed: {error['message']}")
+        if kind == "not_implemented":
             raise NotImplementedYet(text, error)
         raise RaisedException(text, error)
+
+    def _load(self, key, module):
+        """Import one graded module in the worker for ``key``, once; a failure is remembered."""
+        worker = self._workers.get(key)
+        if worker is not None and module in worker.loaded and worker.alive():
+            return
+        try:
+            reply = self._ask(key, {"load": module}, self.import_timeout, [module])
+        except GradedCodeError as error:
+            if isinstance(error, TimedOut):
+                message = f"{module}.py did not finish importing within {self.import_timeout:g} s"
+            else:  # the location goes in the detail, where the report shows it
+                message = f"{module}.py could not be imported: it {error.detail.get('what', error.message)}"
+            raise self._remember_failure(key, module, ImportFailed(message, error.detail)) from None
+        if not reply["ok"]:
+            error = reply["error"]
+            raise self._remember_failure(key, module, ImportFailed(
+                f"{module}.py could not be imported: {error['type']}: {error['message']}", error))
+        self._workers[key].loaded.add(module)
+
+    def _remember_failure(self, key, module, failure):
+        self._failed_modules[(key, module)] = failure
+        return failure
+
+    def _ask(self, key, request, timeout, graded):
+        """Send one request to the worker for ``key`` and return its validated reply.
+
+        Any failure replaces the worker: a timeout, a death, a garbled answer,
+        a memory or output overrun, or anything (a time-budget alarm, Ctrl-C)
+        interrupting the exchange midway.
+        """
+        worker = self._worker(key)
+        request["id"] = worker.next_id
+        worker.next_id += 1
+        worker.reset_files()
+        deadline = time.monotonic() + timeout
+        try:
+            worker.send(request, deadline)
+            while True:
+                message = worker.receive(deadline)
+                if "flag" in message:
+                    self._add_flag(message, graded)
+                    continue
+                reply = _validated(message, request["id"])
+                break
+        except _Hung:
+            worker.dump_stack()
+            self._discard(key)
+            where = worker.where()
+            what = f"still running after {timeout:g} s"
+            raise TimedOut(what + _where_text(where),
+                           {"what": what, "where": where, "output": worker.output_excerpt()}) from None
+        except _Died:
+            code = self._discard(key)
+            raise self._death(worker, code) from None
+        except _Garbled as garbled:
+            self._discard(key)
+            what = f"sent back a garbled answer ({garbled}): the channel to the grader was tampered with"
+            raise Crashed(what, {"what": what, "output": worker.output_excerpt()}) from None
+        except BaseException:
+            self._discard(key)
+            raise
+        if not reply["ok"] and (reply["kind"] == "memory" or reply["error"]["type"] == "MemoryError"):
+            self._discard(key)
+            raise self._too_much_memory(reply["error"].get("where"), reply["error"])
+        if not reply["ok"] and worker.output_size() >= self.output_limit:
+            self._discard(key)
+            raise self._too_much_output(worker, reply["error"].get("where"))
+        return reply
+
+    def _death(self, worker, code):
+        if worker.output_size() >= self.output_limit or code == -signal.SIGXFSZ:
+            return self._too_much_output(worker, worker.where())
+        where = worker.where()
+        output = worker.output_excerpt()
+        if "MemoryError" in output or "Cannot allocate memory" in output:
+            return self._too_much_memory(where, {"output": output})
+        if code is not None and code < 0:
+            what = SIGNAL_WORDS.get(-code) or f"was stopped by signal {signal.Signals(-code).name}"
+        else:
+            what = f"ended the process running it (exit status {code}: os._exit, or an exit at the C level)"
+        return Crashed(what + _where_text(where), {"what": what, "where": where, "output": output})
+
+    def _too_much_memory(self, where, detail):
+        what = f"used more than {self.memory_mb} MB of memory and was stopped (runaway memory?)"
+        return TooMuchMemory(what + _where_text(where), {**detail, "what": what, "where": where})
+
+    def _too_much_output(self, worker, where):
+        excerpt = worker.output_excerpt()
+        shown = excerpt[:300].rstrip() + (" [...]" if len(excerpt) > 300 else "")
+        what = f"printed more than {self.output_limit / (1024 * 1024):g} MB and was stopped (runaway output)"
+        return TooMuchOutput(f"{what}{_where_text(where)}; it began: {shown!r}",
+                             {"what": what, "where": where, "output": excerpt})
+
+    def _add_flag(self, message, graded):
+        flag = message.get("flag")
+        if not isinstance(flag, dict) or not isinstance(flag.get("reason"), str):
+            raise _Garbled("a malformed flag")
+        module = flag.get("module")
+        modules = [module] if module in MODULES else graded  # unattributable: charge the modules running
+        for module in modules:
+            entry = {"module": module, "reason": f"{module}.py {flag['reason'][:300]}"}
+            if entry not in self.flags:
+                self.flags.append(entry)
 
     def _worker(self, key):
         worker = self._workers.get(key)
         if worker is not None and worker.alive():
             return worker
-        worker = _Worker(self.folder, key, self.memory_mb, self.output_limit)
+        if worker is not None:
+            self._discard(key)
+        if self.scratch is None:
+            self.scratch = tempfile.mkdtemp(prefix="micrograd-kit-")
+        worker = _Worker(self, key)
         try:
-            worker.ask_ready = worker._read(HEADER.size, time.monotonic() + self.start_timeout)
-            (size,) = HEADER.unpack(worker.ask_ready)
-            worker._read(size, time.monotonic() + self.start_timeout)
-        except (TimedOut, Crashed) as error:
-            raise Crashed(f"the process for your code could not start: {error.message}",
-                          {"output": worker.output_excerpt()}) from None
+            ready = worker.receive(time.monotonic() + self.start_timeout)
+            if ready != {"ready": True}:
+                raise _Garbled("no greeting")
+        except (_Hung, _Died, _Garbled) as error:
+            worker.stop()
+            raise RuntimeError(f"the grader could not start a process to run graded code "
+                               f"({type(error).__name__.strip('_').lower()}): {worker.output_excerpt()[-1000:]}"
+                               ) from None
         self._workers[key] = worker
         return worker
 
+    def _discard(self, key):
+        worker = self._workers.pop(key, None)
+        return worker.stop() if worker is not None else None
+
     def close(self):
-        for worker in self._workers.values():
-            worker.kill()
-        self._workers.clear()
+        for key in list(self._workers):
+            self._discard(key)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _validated(message, request_id):
+    """The reply, if it is exactly the shape a worker sends for this request; otherwise _Garbled."""
+    ok = message.get("ok")
+    if message.get("id") != request_id or type(message.get("id")) is not int or type(ok) is not bool:
+        raise _Garbled("an answer to another question")
+    allowed = {"id", "ok", "result"} if ok else {"id", "ok", "kind", "error", "module"}
+    if set(message) - allowed:
+        raise _Garbled("an answer with unexpected fields")
+    if ok:
+        return message
+    error = message.get("error")
+    if message.get("kind") not in ERROR_KINDS or not isinstance(error, dict):
+        raise _Garbled("an error of unknown kind")
+    if not all(isinstance(error.get(k), str) for k in ("type", "message", "traceback")):
+        raise _Garbled("an error without a description")
+    where = error.get("where")
+    if where is not None and not (isinstance(where, dict) and isinstance(where.get("file"), str)
+                                  and type(where.get("line")) in (int, type(None))):
+        raise _Garbled("an error with a malformed location")
+    if message["kind"] == "import" and message.get("module") not in MODULES:
+        raise _Garbled("an import error for an unknown module")
+    return message
+
+
+def _setting(name, default):
+    """A positive number from the environment, or ``default``; anything else is a usage error, said plainly."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive number, not {text!r}")
+    return value
+
+
+def _where_text(where):
+    if not where:
+        return ""
+    text = f" (in {where['file']}, line {where.get('line')}"
+    if where.get("function") and where["function"] != "<module>":
+        text += f", in {where['function']}"
+    if where.get("code"):
+        text += f": {where['code']}"
+    return text + ")"
+
+
+def _source_line(path, line):
+    """One line of a graded file, read as text (never run), for messages."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for number, text in enumerate(f, 1):
+                if number == line:
+                    return text.strip()[:200] or None
+    except OSError:
+        pass
+    return None
+

@@ -48,7 +48,7 @@ def render(document, *, style=Style(), verbose=False, report_path=None):
     lines = _header(grading, style) + [""]
     for stage in grading["stages"]:
         lines += _stage_summary(stage, grading, style)
-    fixes = [block for stage in grading["stages"] for block in _stage_fixes(stage, grading, style, verbose)]
+    fixes = _fixes(grading, style, verbose)
     if fixes:
         lines += ["", style.paint("What to fix", BOLD), ""]
         for block in fixes:
@@ -77,49 +77,68 @@ def _stage_summary(stage, grading, style):
     colour = GREEN if top and score >= top else (YELLOW if score > 0 else RED)
     head = (f"  {'Stage ' + stage['id']:<11} {stage['title']:<28} "
             + style.paint(f"{_num(score):>5}/{top:<3}", colour) + f" {bar}  ")
-    lines = []
-    flags = _flags(stage, grading)
-    if flags:
-        lines = [head + style.paint("scores 0", RED)]
-        lines += [f"{'':14}{style.symbol('fail')} {flag['reason']}" for flag in flags]
-    elif checks and _all(checks, "not_implemented"):
-        lines = [head + "not implemented yet", f"{'':14}start at {stage['docs']}"]
-    elif checks and _all(checks, "skipped"):
-        lines = [head + f"skipped: {checks[0]['message']}"]
-    else:
-        lines = [head + "".join(_mark(check, style) for check in checks)]
-    return lines
-
-
-def _stage_fixes(stage, grading, style, verbose):
-    """One block of lines per thing to fix in this stage."""
-    checks = stage["checks"]
-    where = f"Stage {stage['id']}"
-    blocks = []
-    cheat = HINTS["used-reference"]
-    for flag in _flags(stage, grading):
-        blocks.append([style.paint(f"{style.symbol('fail')} {where} scores 0: {flag['reason']}", RED)]
-                      + _field("hint", f"{cheat.title}: {cheat.text}", style) + _field("docs", cheat.docs, style))
+    if _flagged(stage, grading):
+        return [head + style.paint("scores 0: flagged, see below", RED)]
     if checks and _all(checks, "not_implemented"):
-        return blocks  # the summary already says where to start
-    todo = [c for c in checks if c["outcome"] == "not_implemented"]
-    if todo:
-        names = ", ".join(_title(c) for c in todo)
-        blocks.append([style.paint(f"{style.symbol('fail')} {where}: not implemented yet", RED) + f" ({names})"]
-                      + _field("start at", stage["docs"], style))
-    for check in checks:
-        if check["outcome"] in FAILING and check["outcome"] != "not_implemented":
-            blocks.append(_failure(where, check, style, verbose))
-    idle = [c for c in checks if c["outcome"] == "not_run"]
-    if idle:
-        blocks.append([style.paint(f"{style.symbol('idle')} {where}: {len(idle)} check(s) "
-                                   f"{idle[0]['message']}", YELLOW)])
+        return [head + "not implemented yet", f"{'':14}start at {stage['docs']}"]
+    if checks and _all(checks, "skipped"):
+        return [head + "skipped", f"{'':14}{checks[0]['message']}"]
+    return [head + "".join(_mark(check, style) for check in checks)]
+
+
+def _fixes(grading, style, verbose):
+    """One block of lines per thing to fix; what went wrong the same way is said once."""
+    fail = style.symbol("fail")
+    blocks = [_flag_block(module, stages, reasons, style) for module, (stages, reasons) in _flags(grading).items()]
+    failures, idle = {}, {}
+    for stage in grading["stages"]:
+        checks = stage["checks"]
+        if _flagged(stage, grading):
+            continue  # the stage scores 0 whatever its checks say
+        todo = [c for c in checks if c["outcome"] == "not_implemented"]
+        if todo and len(todo) < len(checks):  # a wholly unimplemented stage is in the summary
+            blocks.append([style.paint(f"{fail} Stage {stage['id']}: not implemented yet", RED, BOLD)]
+                          + _field("checks", _names(todo), style) + _field("start at", stage["docs"], style))
+        for check in checks:
+            if check["outcome"] in FAILING and check["outcome"] != "not_implemented":
+                key = tuple(check[k] for k in ("outcome", "message", "expected", "got", "case", "hint_id"))
+                failures.setdefault(key, []).append((stage["id"], check))
+            elif check["outcome"] == "not_run":
+                idle.setdefault(check["message"], []).append(check)
+    blocks += [_failure(group, style, verbose) for group in failures.values()]
+    blocks += [[style.paint(f"{style.symbol('idle')} {len(checks)} check{'s' * (len(checks) > 1)} {message}",
+                            YELLOW)] for message, checks in idle.items()]
     return blocks
 
 
-def _failure(where, check, style, verbose):
-    title = f"{style.symbol('fail')} {where} {style.symbol('dash')} {_title(check)}"
-    lines = [style.paint(title, RED, BOLD) + f"  (0 of {_num(check['max_points'])} points)"]
+def _flag_block(module, stages, reasons, style):
+    cheat = HINTS["used-reference"]
+    scored = _stages(stages).lower() + (" scores 0" if len(stages) == 1 else " score 0")
+    title = f"{style.symbol('fail')} {module}.py is flagged: {scored}"
+    lines = [style.paint(title, RED, BOLD)]
+    for i, reason in enumerate(reasons):
+        lines += _field("why" if i == 0 else "", reason, style)
+    return lines + _field("hint", f"{cheat.title}: {cheat.text}", style) + _field("docs", cheat.docs, style)
+
+
+def _failure(group, style, verbose):
+    """The block for one failure, or for several checks that failed with the same message."""
+    stages = list(dict.fromkeys(stage for stage, _ in group))
+    check = group[0][1]
+    points = _num(sum(c["max_points"] for _, c in group))
+    if len(group) == 1:
+        title = f"{style.symbol('fail')} Stage {stages[0]} {style.symbol('dash')} {_title(check)}"
+    else:
+        title = f"{style.symbol('fail')} {len(group)} checks of {_stages(stages).lower()} failed the same way"
+    title_lines = textwrap.wrap(title, WIDTH, subsequent_indent="  ")
+    lines = [style.paint(line, RED, BOLD) for line in title_lines]
+    points = f"  (0 of {points} points)"
+    if len(title_lines[-1]) + len(points) <= WIDTH:
+        lines[-1] += points
+    else:
+        lines.append(" " + points)
+    if len(group) > 1:
+        lines += _field("checks", _names([c for _, c in group]), style)
     lines += _field("problem", check["message"], style)
     for name in ("expected", "got", "case", "hint", "docs"):
         if check[name] is not None:
@@ -159,8 +178,28 @@ def _mark(check, style):
     return style.paint(style.symbol("idle"), DIM)
 
 
-def _flags(stage, grading):
-    return [f for f in grading["honesty"]["flags"] if f["stage"] == stage["id"]]
+def _flags(grading):
+    """``{module: (stage ids, reasons)}`` for the modules honesty flags name."""
+    flags = {}
+    for flag in grading["honesty"]["flags"]:
+        stages, reasons = flags.setdefault(flag["module"], ([], []))
+        stages.append(flag["stage"]) if flag["stage"] not in stages else None
+        reasons.append(flag["reason"]) if flag["reason"] not in reasons else None
+    return flags
+
+
+def _flagged(stage, grading):
+    return any(f["stage"] == stage["id"] for f in grading["honesty"]["flags"])
+
+
+def _stages(ids):
+    return f"Stage {ids[0]}" if len(ids) == 1 else f"Stages {', '.join(ids)}"
+
+
+def _names(checks, shown=8):
+    names = [c["name"].removeprefix("test_").replace("_", " ") for c in checks]
+    more = f", and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _title(check):

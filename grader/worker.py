@@ -1,29 +1,43 @@
 """The process that runs graded code: it loads a submission and runs scenarios on it.
 
-Started by ``sandbox.py`` as ``python -I -S worker.py CONFIG`` and spoken to
-over two pipes (length-prefixed JSON). It imports nothing from the grader
-except ``scenarios`` (plain standard-library code), so whatever the graded
-code does here, it cannot reach the process that scores it and writes the
-report: all it can do is answer a question, wrongly, slowly, or not at all.
+Started by ``sandbox.py`` (``python -s -S -P -B -u -X utf8 worker.py CONFIG``,
+with a clean environment) and spoken to over two pipes (length-prefixed
+JSON). Before any graded code loads it reads what it needs from the grader
+and the reference, then arms ``guard`` (limits and an audit hook) and drops
+the grader from ``sys.path`` and ``sys.modules``. Whatever the graded code
+does here, it cannot reach the process that scores it and writes the report:
+all it can do is answer a question, wrongly, slowly, or not at all.
+
+Requests: ``{"id", "load": module}`` imports one submission module (so an
+import that hangs or kills the process is charged to that module alone), and
+``{"id", "scenario", "args", "modules"}`` runs ``scenarios.<scenario>(impl,
+**args)``. Each gets one reply ``{"id", "ok", "result"}`` or ``{"id", "ok":
+false, "kind", "error"[, "module"]}``; the guard may send ``{"flag": ...}``
+messages before it.
 """
 
 import importlib.util
 import json
+import linecache
 import os
 import struct
 import sys
-import traceback
 import types
 
 HEADER = struct.Struct("!Q")
+PACKAGE = "submission"
 
 
 def send(fd, message):
-    data = json.dumps(message, allow_nan=True, default=repr).encode()
-    os.write(fd, HEADER.pack(len(data)))
-    view = memoryview(data)
+    data = json.dumps(message, allow_nan=True, default=_opaque).encode("utf-8", "backslashreplace")
+    view = memoryview(HEADER.pack(len(data)) + data)
     while view:
         view = view[os.write(fd, view):]
+
+
+def _opaque(value):
+    """What a non-JSON object in an answer becomes: its class name, found without running its code."""
+    return f"<{type.__dict__['__qualname__'].__get__(type(value))} object>"
 
 
 def receive(fd):
@@ -31,13 +45,14 @@ def receive(fd):
     if header is None:
         return None
     (size,) = HEADER.unpack(header)
-    return json.loads(_read_exactly(fd, size))
+    body = _read_exactly(fd, size)
+    return None if body is None else json.loads(body)
 
 
 def _read_exactly(fd, size):
     chunks, left = [], size
     while left:
-        chunk = os.read(fd, left)
+        chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
@@ -54,51 +69,67 @@ class ModuleLoadError(Exception):
         self.error = error
 
 
-class Implementation:
-    """A submission folder loaded as a package, module by module, under its own name.
+class _Loader:
+    """Imports ``submission.<name>`` from its source, never from a ``__pycache__`` file.
 
-    The package's ``__init__.py`` is never run, so a broken ``nn.py`` does not
-    stop ``engine.py`` from being graded. Modules named in ``from_reference``
-    come from the reference instead (stage 4 runs the student's ``nn.py`` on
+    A stale or planted ``.pyc`` would otherwise run instead of the graded
+    ``.py``. Modules in ``reference_sources`` run the reference's source,
+    read before graded code loaded (stage 4 runs the student's ``nn.py`` on
     the reference engine, so it is graded on its own).
     """
 
-    def __init__(self, folder, reference_sources, package="submission"):
-        self.package = types.ModuleType(package)
-        self.package.__path__ = [folder]
-        self.package.__package__ = package
-        sys.modules[package] = self.package
+    def __init__(self, folder, modules, reference_sources):
         self.folder = folder
-        self.reference_sources = reference_sources  # module name -> (path, source), read before any graded code runs
+        self.modules = frozenset(modules)
+        self.reference_sources = reference_sources
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, name = fullname.rpartition(".")
+        if package != PACKAGE or name not in self.modules:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        name = module.__name__.rpartition(".")[2]
+        if name in self.reference_sources:
+            path, source = self.reference_sources[name]
+        else:
+            path = os.path.join(self.folder, name + ".py")
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"{name}.py is missing from the submission")
+            with open(path, "rb") as f:
+                source = importlib.util.decode_source(f.read())
+        module.__file__ = path
+        exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
+
+
+class Implementation:
+    """A submission folder loaded as the package ``submission``, module by module.
+
+    The package's ``__init__.py`` is never run, so a broken ``nn.py`` does not
+    stop ``engine.py`` from being graded; modules import each other
+    relatively, through ``_Loader``.
+    """
+
+    def __init__(self, folder, modules, reference_sources):
+        package = types.ModuleType(PACKAGE)
+        package.__path__ = []
+        package.__package__ = PACKAGE
+        sys.modules[PACKAGE] = package
+        sys.meta_path.insert(0, _Loader(folder, modules, reference_sources))
+        self.folder = folder
         self.failed = {}
 
     def module(self, name):
         if name in self.failed:
             raise self.failed[name]
-        qualified = f"{self.package.__name__}.{name}"
-        if qualified in sys.modules:
-            return sys.modules[qualified]
         try:
-            if name in self.reference_sources:
-                path, source = self.reference_sources[name]
-                module = types.ModuleType(qualified)
-                module.__package__ = self.package.__name__
-                module.__file__ = path
-                sys.modules[qualified] = module
-                exec(compile(source, path, "exec"), module.__dict__)
-            else:
-                path = os.path.join(self.folder, name + ".py")
-                if not os.path.exists(path):
-                    raise FileNotFoundError(f"{name}.py is missing from the submission")
-                spec = importlib.util.spec_from_file_location(qualified, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[qualified] = module
-                spec.loader.exec_module(module)
-            setattr(self.package, name, module)
-            return module
+            return importlib.import_module(f"{PACKAGE}.{name}")
         except BaseException as error:  # SyntaxError, SystemExit, anything raised at import
-            sys.modules.pop(qualified, None)
-            failure = ModuleLoadError(name, describe(error))
+            failure = ModuleLoadError(name, describe(error, self.folder))
             self.failed[name] = failure
             raise failure from None
 
@@ -108,63 +139,124 @@ class Implementation:
         return self.module(name)
 
 
-def describe(error):
-    """A plain description of an exception, with the submission's frames only."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/grader/" not in f.filename]
+def describe(error, folder):
+    """A plain description of an exception, showing the submission's frames only."""
+    prefix = folder.rstrip("/") + "/"
+    frames, tb = [], error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(prefix):
+            frames.append((filename, tb.tb_lineno, tb.tb_frame.f_code.co_name))
+        tb = tb.tb_next
+    if not frames and isinstance(error, SyntaxError) and str(error.filename or "").startswith(prefix):
+        frames.append((error.filename, error.lineno, None))
+    lines = []
+    for filename, line, function in frames:
+        code = linecache.getline(filename, line or 0).strip() or None
+        lines.append(f'  File "{os.path.basename(filename)}", line {line}, in {function or "<module>"}\n'
+                     + (f"    {code}\n" if code else ""))
     where = None
     if frames:
-        last = frames[-1]
-        where = {"file": os.path.basename(last.filename), "line": last.lineno, "function": last.name,
-                 "code": last.line}
-    elif isinstance(error, SyntaxError):
-        where = {"file": os.path.basename(error.filename or "?"), "line": error.lineno,
-                 "function": None, "code": (error.text or "").strip()}
+        filename, line, function = frames[-1]
+        where = {"file": os.path.basename(filename), "line": line, "function": function,
+                 "code": linecache.getline(filename, line or 0).strip() or None}
+        if isinstance(error, SyntaxError):
+            where["code"] = (error.text or "").strip() or None
     try:
         message = str(error)
     except BaseException:
         message = "(the exception's message could not be shown)"
+    kind = type(error).__name__
     return {
-        "type": type(error).__name__,
+        "type": kind,
         "message": message[:2000],
         "where": where,
-        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-8000:],
+        "traceback": ("Traceback (your code only):\n" + "".join(lines) if lines else "")
+                     + f"{kind}: {message[:2000]}",
     }
+
+
+def _answer(request, impl, scenarios):
+    """The reply to one request; graded code runs here."""
+    reply = {"id": request["id"]}
+    try:
+        if "load" in request:
+            impl.module(request["load"])
+            result = None
+        else:
+            function = scenarios.get(request["scenario"])
+            if function is None:
+                reply.update(ok=False, kind="grader", error={
+                    "type": "LookupError", "message": f"no scenario named {request['scenario']!r}",
+                    "where": None, "traceback": ""})
+                return reply
+            for name in request.get("modules", ()):
+                impl.module(name)
+            result = function(impl, **request.get("args", {}))
+        reply.update(ok=True, result=result)
+    except ModuleLoadError as error:
+        reply.update(ok=False, kind="import", module=error.module, error=error.error)
+    except BaseException as error:  # the graded code raised: report it, keep serving
+        kind = ("memory" if isinstance(error, MemoryError)
+                else "not_implemented" if isinstance(error, NotImplementedError) else "exception")
+        reply.update(ok=False, kind=kind, error=describe(error, impl.folder))
+    return reply
+
+
+def _load_scenarios(grader_dir):
+    """The scenario functions, found before graded code could replace any of them."""
+    sys.path.insert(0, grader_dir)
+    import scenarios
+
+    return {name: value for name, value in vars(scenarios).items()
+            if isinstance(value, types.FunctionType) and value.__module__ == "scenarios"
+            and not name.startswith("_")}
+
+
+def _hide_grader(grader_dir, reference_sources):
+    """Take the grader out of graded code's way: off ``sys.path``, out of ``sys.modules``.
+
+    The sources of what stays loaded go into ``linecache`` first, so that a
+    warning or a traceback never needs to open a file graded code may not.
+    """
+    prefix = grader_dir.rstrip("/") + "/"
+    for name, module in list(sys.modules.items()):
+        filename = getattr(module, "__file__", None) or ""
+        if filename.startswith(prefix) and name != "__main__":
+            with open(filename) as f:
+                lines = f.read().splitlines(keepends=True)
+            linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+            del sys.modules[name]
+    for path, source in reference_sources.values():
+        lines = source.splitlines(keepends=True)
+        linecache.cache[path] = (len(source), None, lines, path)
+    sys.path[:] = [p for p in sys.path if p != grader_dir]
 
 
 def main():
     config = json.loads(sys.argv[1])
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
+    grader_dir = os.path.dirname(os.path.abspath(__file__))
     reference_sources = {}
-    for name in config.get("from_reference", ()):
+    for name in config["from_reference"]:
         path = os.path.join(config["reference"], name + ".py")
         with open(path) as f:
             reference_sources[name] = (path, f.read())
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves it out
-    import scenarios
+    scenarios = _load_scenarios(grader_dir)
+    sys.dont_write_bytecode = True
+    os.chdir(config["scratch"])
+    import guard
 
-    guard = config.get("guard")
-    if guard:
-        import guard as guard_module
-        guard_module.arm(config)
-    impl = Implementation(config["folder"], reference_sources, config.get("package", "submission"))
+    _hide_grader(grader_dir, reference_sources)
+    guard.arm(config, HEADER.pack)
+    del guard
+    impl = Implementation(config["folder"], config["modules"], reference_sources)
     send(reply_fd, {"ready": True})
     while True:
         request = receive(request_fd)
         if request is None:
             return
-        reply = {"id": request["id"]}
-        try:
-            for name in request.get("modules", ()):
-                impl.module(name)
-            function = getattr(scenarios, request["scenario"])
-            reply["result"] = function(impl, **request.get("args", {}))
-            reply["ok"] = True
-        except ModuleLoadError as error:
-            reply.update(ok=False, kind="import", module=error.module, error=error.error)
-        except BaseException as error:  # the graded code raised: report it, keep serving
-            kind = "not_implemented" if isinstance(error, NotImplementedError) else "exception"
-            reply.update(ok=False, kind=kind, error=describe(error))
-        send(reply_fd, reply)
+        send(reply_fd, _answer(request, impl, scenarios))
 
 
 if __name__ == "__main__":

@@ -114,6 +114,8 @@ def act(name, sandbox):
         pytest.skip("torch is not installed")
     if name == "sleep":
         time.sleep(60)
+    if name == "exit":
+        pytest.exit("a check ended the run")
     if name == "grader_bug":
         {}["missing"]
     raise ValueError(f"toy.json names an unknown behaviour {name!r}")

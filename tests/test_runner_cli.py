@@ -14,6 +14,8 @@ import time
 import pytest
 from runner_support import KIT_ROOT, toy_checks, toy_folder, validate
 
+from grader import cli
+
 
 def grader(*args, env=None, timeout=60):
     environment = {k: v for k, v in os.environ.items() if k not in ("MICROGRAD_KIT_STUDENT_ID", "NO_COLOR")}
@@ -51,13 +53,15 @@ def test_usage_errors_exit_2_with_a_clear_message(args, message):
 
 
 def test_a_grade_writes_a_valid_report_and_exits_0(tmp_path):
-    done, report = toy_grade(tmp_path, "--student-id", "s-001")
+    results = tmp_path / "gradescope" / "results.json"
+    done, report = toy_grade(tmp_path, "--student-id", "s-001", "--gradescope", results)
     assert done.returncode == 0, done.stderr
     grading = validate(json.loads(report.read_text()))
     assert (grading["score"], grading["student_id"]) == (100, "s-001")
     assert done.stdout.rstrip().splitlines()[-1].startswith("Total 100/100   report: ")
     assert done.stdout.rstrip().endswith(str(report))
     assert list(report.parent.iterdir()) == [report]  # no temporary file left behind
+    assert json.loads(results.read_text())["score"] == 100  # the same grade, in Gradescope's format
 
 
 def test_fail_under_decides_the_exit_status_not_the_score(tmp_path):
@@ -78,6 +82,14 @@ def test_a_failure_of_the_grader_exits_3_and_still_writes_a_valid_report(tmp_pat
     assert "The grader itself failed" in done.stdout and "not in your code" in done.stdout
     grading = validate(json.loads(report.read_text()))
     assert grading["errors"] and grading["score"] == 83
+
+
+def test_a_report_that_cannot_be_written_is_said_plainly(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    done = grader("--checks", toy_checks(), "--impl", toy_folder(tmp_path / "s"), "--stage", "0",
+                  "--report", tmp_path / "a-file" / "grade-report.json")
+    assert done.returncode == 3
+    assert "error: could not write the report to" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_student_id_comes_from_the_flag_or_else_the_environment(tmp_path):
@@ -149,6 +161,12 @@ def test_verify_refuses_what_is_not_a_report(tmp_path):
 def test_subcommands_reach_their_tools():
     done = grader("submit", "--help")
     assert done.returncode == 0 and "python -m grader submit" in done.stdout
+
+
+def test_a_tool_this_copy_lacks_is_a_usage_error(monkeypatch, capsys):
+    monkeypatch.setitem(cli.TOOLS, "collect", "grader.no_such_tool")
+    assert cli.main(["collect", "submissions/"]) == 2
+    assert "python -m grader collect: this copy of the kit has no grader/no_such_tool.py" in capsys.readouterr().err
 
 
 def test_the_output_is_plain_ascii_without_colour_when_the_terminal_cannot_show_more(tmp_path):

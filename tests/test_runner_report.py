@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from runner_support import KIT_ROOT, toy_checks, toy_folder, validate
+from runner_support import CONFTEST, KIT_ROOT, toy_checks, toy_folder, validate
 
 from grader import __version__, api, report
 from grader.hints import HINTS
@@ -98,6 +98,13 @@ def test_a_failure_of_the_grader_itself_is_an_error_not_the_students_fault(tmp_p
     assert len(grading["errors"]) == 1 and "test_first" in grading["errors"][0]
 
 
+def test_a_run_pytest_broke_off_is_a_grader_failure_and_the_checks_left_say_so(tmp_path):
+    grading = grade_toy(tmp_path, {"1/first": "exit"}, stages=["1", "2"])
+    assert "pytest could not run the checks (exit status 2)" in grading["errors"][0]
+    assert [c["outcome"] for c in checks_of(grading, "2").values()] == ["not_run", "not_run"]
+    assert checks_of(grading, "2")["test_first"]["message"] == "not run: grading stopped before this check"
+
+
 def test_a_skipped_check_says_why(tmp_path):
     check = checks_of(grade_toy(tmp_path, {"bonus/first": "skip"}, stages=["bonus"]), "bonus")["test_first"]
     assert (check["outcome"], check["message"], check["points"]) == ("skipped", "torch is not installed", 0)
@@ -123,14 +130,27 @@ def test_a_flagged_module_zeroes_the_stages_that_use_it_and_says_why(tmp_path):
 
 def test_the_time_budget_stops_a_run_and_reports_the_rest_not_run(tmp_path):
     started = time.monotonic()
-    grading = grade_toy(tmp_path, {"1/first": "sleep"}, stages=["1", "2"], budget_s=1.5)
+    grading = grade_toy(tmp_path, {"1/first": "sleep"}, stages=["1", "2"], budget_s=3)
     assert time.monotonic() - started < 10
     stopped = checks_of(grading, "1")["test_first"]
-    assert stopped["outcome"] == "timeout" and "time budget (1.5 s)" in stopped["message"]
+    assert stopped["outcome"] == "timeout" and "time budget (3 s)" in stopped["message"]
     later = [checks_of(grading, "1")["test_second"], *checks_of(grading, "2").values()]
     assert [c["outcome"] for c in later] == ["not_run"] * 3
-    assert all("not run: the grading time budget (1.5 s)" in c["message"] for c in later)
-    assert grading["timing"]["budget_s"] == 1.5 and grading["errors"] == []
+    assert all("not run: the grading time budget (3 s)" in c["message"] for c in later)
+    assert grading["timing"]["budget_s"] == 3 and grading["errors"] == []
+
+
+def test_a_check_without_its_stage_and_points_is_refused(tmp_path):
+    package = tmp_path / "runner_unmarked_checks"  # a package name of its own: imported once per process
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "conftest.py").write_text(CONFTEST)
+    (package / "test_unmarked.py").write_text("import pytest\n\n@pytest.mark.points\ndef test_loose():\n"
+                                               "    pass\n")
+    grading = validate(api.grade(toy_folder(tmp_path / "s"), stages=["0"], checks=package))
+    assert grading["errors"] == ["runner_unmarked_checks/test_unmarked.py::test_loose is not a valid check: "
+                                 "it needs a stage mark (0, 1, 2, 3, 4, 5, bonus) and a points mark"]
+    assert grading["stages"][0]["checks"] == []
 
 
 def test_a_missing_check_folder_is_a_grader_failure_with_a_valid_report(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from grader.api import UsageError, resolve_impl
 from grader.sandbox import Sandbox
 
-from .properties import FirstFatal
+from .properties import FatalInProperty
 
 
 def _impl_folder(value):
@@ -44,7 +44,10 @@ def ref():
                                     for name in ("engine", "nn", "train", "derivatives")})
 
 
-@pytest.fixture
-def first_fatal():
-    """Per property check: after the graded code hangs or dies once, fail the other examples at once."""
-    return FirstFatal()
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A property check stopped by graded code that hung, died or is missing fails with that error."""
+    try:
+        return (yield)
+    except FatalInProperty as stop:
+        raise stop.error from None

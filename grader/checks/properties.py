@@ -21,8 +21,7 @@ def grading_settings(max_examples):
     return settings(
         max_examples=max_examples, derandomize=True, database=None, deadline=None,
         report_multiple_bugs=False, print_blob=False,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                               HealthCheck.filter_too_much, HealthCheck.data_too_large])
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 
 
 @functools.lru_cache(maxsize=None)
@@ -32,6 +31,7 @@ def _below(n):
 
 
 _NICE, _CONSTANTS, _EXPONENTS = map(st.sampled_from, (NICE, CONSTANTS, EXPONENTS))
+_TARGETS, _RATES = st.sampled_from((1.0, -1.0, 0.5)), st.sampled_from((0.05, 0.1, 0.01))
 
 
 @functools.lru_cache(maxsize=None)
@@ -66,39 +66,55 @@ def expressions(draw, ops, max_inputs=3, max_nodes=5):
 
 
 @st.composite
-def networks(draw, max_inputs=3, max_layers=3, max_width=3):
-    """``(nin, nouts, params, x)``: an MLP's shape, every neuron's ``w + [b]``, and one input."""
-    nin = draw(st.integers(1, max_inputs))
-    nouts = draw(st.lists(st.integers(1, max_width), min_size=1, max_size=max_layers))
-    rng = random.Random(draw(st.integers(0, 2 ** 16)))
+def networks(draw, max_inputs=3, max_layers=3, max_width=3, outputs=None):
+    """``(nin, nouts, params, x)``: an MLP's shape, every neuron's ``w + [b]``, and one input.
+
+    ``outputs`` fixes the last layer's width.
+    """
+    nin = 1 + draw(_below(max_inputs))
+    nouts = [1 + draw(_below(max_width)) for _ in range(1 + draw(_below(max_layers)))]
+    if outputs is not None:
+        nouts[-1] = outputs
+    rng = random.Random(draw(_below(2 ** 16)))
     sizes = [nin] + nouts
     params = [[round(rng.uniform(-1, 1), 3) for _ in range(sizes[i] + 1)]
               for i in range(len(nouts)) for _ in range(nouts[i])]
-    x = draw(st.lists(st.sampled_from(NICE), min_size=nin, max_size=nin))
+    x = [draw(_NICE) for _ in range(nin)]
     return nin, nouts, params, x
 
 
-class FirstFatal:
-    """Remembers the first time graded code hung, died or was missing during a property check.
+@st.composite
+def trainings(draw):
+    """``(nin, nouts, params, xs, ys, steps, lr)``: a small one-output MLP, a dataset, a schedule."""
+    nin, nouts, params, x = draw(networks(max_layers=2, outputs=1))
+    xs = [x] + [[draw(_NICE) for _ in range(nin)] for _ in range(draw(_below(3)))]
+    ys = [draw(_TARGETS) for _ in xs]
+    return nin, nouts, params, xs, ys, 1 + draw(_below(4)), draw(_RATES)
 
-    Later examples then fail at once with the same error, raised from the same
-    line, so hypothesis neither waits through dozens of timeouts while
-    shrinking nor mistakes the repeats for a different failure.
+
+class FatalInProperty(BaseException):
+    """Carries graded code's hang, crash or missing code out of a property check at once.
+
+    hypothesis stops as soon as a BaseException escapes an example, instead
+    of shrinking through dozens of timeouts; conftest turns it back into the
+    error it carries.
     """
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+class StopOnFatal:
+    """A sandbox for property checks: ``call`` raises FatalInProperty for a hang, crash or stub."""
 
     FATAL = (TimedOut, Crashed, NotImplementedYet, ImportFailed)
 
-    def __init__(self):
-        self.error = None
+    def __init__(self, sandbox):
+        self.unwrapped = sandbox
 
-    def call(self, sandbox, scenario, **kwargs):
-        if self.error is None:
-            try:
-                return sandbox.call(scenario, **kwargs)
-            except self.FATAL as error:
-                self.error = error
-        raise self.error.with_traceback(None)
-
-    def bind(self, sandbox):
-        """``sandbox.call``, remembering fatal errors."""
-        return lambda scenario, **kwargs: self.call(sandbox, scenario, **kwargs)
+    def call(self, scenario, **kwargs):
+        try:
+            return self.unwrapped.call(scenario, **kwargs)
+        except self.FATAL as error:
+            raise FatalInProperty(error) from None

@@ -16,7 +16,7 @@ from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
 from .judge import all_close, expected, raised, show
-from .properties import grading_settings, networks
+from .properties import StopOnFatal, grading_settings, networks
 
 pytestmark = pytest.mark.stage("4")
 NN = dict(modules=("nn",), from_reference=("engine",))
@@ -169,7 +169,7 @@ def test_zero_grad(sandbox, ref):
 @pytest.mark.points(1)
 @grading_settings(max_examples=10)
 @given(network=networks())
-def test_network_shapes(sandbox, ref, first_fatal, network):
+def test_network_shapes(sandbox, ref, network):
     """Generated MLP shapes, parameters and inputs: the outputs and every parameter's grad."""
     nin, nouts, params, x = network
-    check_network(first_fatal.wrap(sandbox), ref, "mlp", [nin, nouts], params, x)
+    check_network(StopOnFatal(sandbox), ref, "mlp", [nin, nouts], params, x)

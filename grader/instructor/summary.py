@@ -91,7 +91,8 @@ def _checks(reports):
     for key, count in wrong.most_common(TOP):
         stage, check = where[key]
         hint_id = hints[key].most_common(1)[0][0] if hints[key] else None
-        rows.append({"nodeid": key, "name": check.get("name") or key, "stage": stage["id"],
+        rows.append({"nodeid": key, "name": check.get("name") or key, "description": check.get("description"),
+                     "stage": stage["id"],
                      "wrong": count, "not_started": not_started[key], "graded": graded[key],
                      "hint_id": hint_id, "hint_title": _hint_title(hint_id),
                      "docs": _hint_docs(hint_id) or stage.get("docs")})
@@ -163,8 +164,10 @@ def markdown(summary):
         lines += ["| check | stage | wrong | not started | most common hint |", "|---|---|---:|---:|---|"]
         for c in summary["checks"]:
             hint = f"[{_md(c['hint_title'])}]({c['docs']})" if c["hint_id"] and c["docs"] else ""
-            name = c["name"].replace("|", "\\|")
-            lines.append(f"| `{name}` | {c['stage']} | {c['wrong']}/{c['graded']} | "
+            name = "`" + c["name"].replace("|", "\\|") + "`"
+            if c["description"]:
+                name += ": " + _md(c["description"])
+            lines.append(f"| {name} | {c['stage']} | {c['wrong']}/{c['graded']} | "
                          f"{c['not_started']} | {hint} |")
     else:
         lines.append("No check failed.")

@@ -1,0 +1,139 @@
+"""Stage 5: training, run on the reference engine and network.
+
+The graded ``train.py`` gets the reference's ``Value`` and ``MLP``, so only
+the loss, the update and the loop are graded here. Training starts from the
+same parameters as the reference's and must follow the same loss trajectory.
+"""
+
+import math
+
+import pytest
+from hypothesis import given
+
+from grader import scenarios
+from grader.feedback import CheckFailed
+from grader.sandbox import RaisedException
+
+from .judge import all_close, close, expected, is_number, raised, show
+from .properties import StopOnFatal, grading_settings, trainings
+
+pytestmark = pytest.mark.stage("5")
+TRAIN = dict(modules=("train",), from_reference=("engine", "nn"))
+XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]  # the lecture's dataset
+YS = [1.0, -1.0, -1.0, 1.0]
+LECTURE_PARAMS = [[round(math.cos(5 * i + j), 3) for j in range(size + 1)]
+                  for i, size in enumerate([3] * 4 + [4] * 4 + [4])]
+
+
+def call(sandbox, scenario, what, hint, case, **args):
+    try:
+        return sandbox.call(scenario, **args, **TRAIN)
+    except RaisedException as error:
+        raise raised(error, what, hint, case) from None
+
+
+@pytest.mark.points(3)
+def test_mse_loss(sandbox, ref):
+    """mse_loss is the mean of (yp - y)**2, a Value that backpropagates to the predictions."""
+    predictions, targets = [0.5, -0.2, 0.9, 0.1], [1.0, -1.0, -1.0, 1.0]
+    case = f"mse_loss([Value(p) for p in {predictions}], {targets})"
+    want = expected(ref, "mse", predictions=predictions, targets=targets)
+    got = call(sandbox, "mse", "mse_loss", "mse-formula", case, predictions=predictions, targets=targets)
+    if not got["value"]:
+        raise CheckFailed(f"mse_loss returned {show(got['data'])}, not a Value", expected="a Value",
+                          got=show(got["data"]), hint="loss-not-value", case=case)
+    errors = [(p - y) ** 2 for p, y in zip(predictions, targets)]
+    if not close(got["data"], want["data"]):
+        hint = "sum-not-mean" if close(got["data"], sum(errors)) else "mse-formula"
+        raise CheckFailed(f"{case} = {show(got['data'])}, expected {show(want['data'])}", expected=want["data"],
+                          got=got["data"], hint=hint, case=case)
+    if not all_close(got["grads"], want["grads"]):
+        raise CheckFailed(f"after backward() on the loss, the predictions' grads are {show(got['grads'])}, "
+                          f"expected {show(want['grads'])}", expected=show(want["grads"]),
+                          got=show(got["grads"]), hint="loss-not-value", case=case)
+
+
+@pytest.mark.points(3)
+def test_sgd_step(sandbox, ref):
+    """sgd_step moves each parameter against its gradient: p.data -= lr * p.grad."""
+    data, grads, lr = [0.5, -1.0, 2.0], [0.1, -0.4, 0.0], 0.05
+    case = f"parameters with data {data} and grads {grads}; sgd_step(parameters, lr={lr})"
+    want = expected(ref, "sgd", data=data, grads=grads, lr=lr)
+    got = call(sandbox, "sgd", "sgd_step", "sgd-update", case, data=data, grads=grads, lr=lr)
+    if not all_close(got["data"], want["data"]):
+        uphill = all_close(got["data"], [d + lr * g for d, g in zip(data, grads)])
+        raise CheckFailed(f"after sgd_step, the data is {show(got['data'])}, expected {show(want['data'])}"
+                          + (": each parameter moved uphill, along its gradient" if uphill else ""),
+                          expected=show(want["data"]), got=show(got["data"]),
+                          hint="gradient-ascent" if uphill else "sgd-update", case=case)
+
+
+def simulate(ref, mistake, nin, nouts, params, xs, ys, steps, lr):
+    """The losses a training loop with a known mistake records, on the reference engine."""
+    model = ref.nn.MLP(nin, list(nouts))
+    scenarios.set_parameters(scenarios.neurons_of(model, "mlp"), params)
+    losses = []
+    for _ in range(steps):
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        if mistake != "sum-not-mean":
+            loss = loss / len(ys)
+        if mistake not in ("no-zero-grad", "zero-grad-placement"):
+            model.zero_grad()
+        loss.backward()
+        if mistake == "zero-grad-placement":
+            model.zero_grad()
+        for p in model.parameters():
+            p.data += (lr if mistake == "gradient-ascent" else -lr) * p.grad
+        losses.append(loss.data)
+    return losses
+
+
+def training_hint(ref, setup, got, want):
+    """Which known mistake gives the losses ``got``; the generic hint if none does."""
+    if len(got) == len(want) and len(want) > 1 and all_close(got[:-1], want[1:]):
+        return "loss-recorded"
+    for mistake in ("no-zero-grad", "zero-grad-placement", "gradient-ascent", "sum-not-mean"):
+        if all_close(got, simulate(ref, mistake, *setup)):
+            return mistake
+    return "training-loop"
+
+
+def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr):
+    """The graded ``train`` from the given parameters follows the reference's losses and ends at its parameters."""
+    setup = (nin, nouts, params, xs, ys, steps, lr)
+    case = f"model = MLP({nin}, {nouts}) with each neuron's w + [b] = {params}; train(model, xs={xs}, " \
+           f"ys={ys}, steps={steps}, lr={lr})"
+    args = dict(nin=nin, nouts=nouts, params=params, xs=xs, ys=ys, steps=steps, lr=lr)
+    want = expected(ref, "training", **args)
+    got = call(sandbox, "training", "train", "training-loop", case, **args)
+    losses = got["losses"]
+    if not isinstance(losses, list) or not all(is_number(v) for v in losses):
+        raise CheckFailed(f"train should return a list of {steps} numbers (each step's loss.data), "
+                          f"not {show(losses)}", expected=f"{steps} floats", got=show(losses),
+                          hint="loss-recorded", case=case)
+    if len(losses) != steps:
+        raise CheckFailed(f"train returned {len(losses)} losses for {steps} steps", expected=steps,
+                          got=len(losses), hint="loss-recorded", case=case)
+    if not all_close(losses, want["losses"]):
+        raise CheckFailed(f"train recorded the losses {show(losses)}, expected {show(want['losses'])}",
+                          expected=show(want["losses"]), got=show(losses),
+                          hint=training_hint(ref, setup, losses, want["losses"]), case=case)
+    if not all_close(got["params"], want["params"]):
+        raise CheckFailed("the losses match, but the parameters after training differ: "
+                          f"{show(got['params'])}, expected {show(want['params'])}",
+                          expected=show(want["params"]), got=show(got["params"]), hint="training-loop",
+                          case=case)
+
+
+@pytest.mark.points(5)
+def test_train_lecture(sandbox, ref):
+    """Training MLP(3, [4, 4, 1]) on the lecture's four examples for 15 steps gives the reference's losses."""
+    check_training(sandbox, ref, 3, [4, 4, 1], LECTURE_PARAMS, XS, YS, steps=15, lr=0.05)
+
+
+@pytest.mark.points(4)
+@grading_settings(max_examples=6)
+@given(training=trainings())
+def test_train_generated(sandbox, ref, training):
+    """Generated networks, datasets, step counts and learning rates: the same losses and parameters."""
+    check_training(StopOnFatal(sandbox), ref, *training)

@@ -1,0 +1,3 @@
+"""An engine that borrows the reference's."""
+
+from reference.engine import Value  # noqa: F401

@@ -1,0 +1,4 @@
+"""An engine that never finishes importing."""
+
+while True:
+    pass

@@ -1,0 +1,5 @@
+"""A library that ends the process the moment it is imported, with a successful exit status."""
+
+import os
+
+os._exit(0)

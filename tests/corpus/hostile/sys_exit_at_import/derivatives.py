@@ -1,0 +1,5 @@
+"""Derivatives that leave before they start."""
+
+import sys
+
+sys.exit("bye")

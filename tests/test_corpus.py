@@ -1,0 +1,71 @@
+"""The grader against known solutions: correct ones in many styles score 100, buggy ones lose the right points.
+
+``tests/corpus/correct/<style>/`` holds only the modules a style changes; the
+rest comes from ``reference/``. ``tests/corpus/buggy/mutations.toml`` holds
+single realistic mistakes, each an edit of the lecture-style solution.
+"""
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from grading_support import grade_folder, stage_results
+
+from grader.stages import BY_ID, MODULES, STAGES
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+CORRECT = Path(__file__).resolve().parent / "corpus" / "correct"
+STYLES = sorted(p.name for p in CORRECT.iterdir() if p.is_dir())
+MUTATIONS = tomllib.loads((CORRECT.parent / "buggy" / "mutations.toml").read_text())["mutation"]
+BASE = "closures"  # the style the mutations edit: the lecture's own
+
+
+def assemble(style, folder):
+    """A full submission folder: the style's modules, the others copied from reference/."""
+    folder.mkdir()
+    for name in (*MODULES, "__init__"):
+        source = CORRECT / style / f"{name}.py"
+        shutil.copyfile(source if source.exists() else KIT_ROOT / "reference" / f"{name}.py", folder / f"{name}.py")
+    return folder
+
+
+def test_corpus_is_large_enough():
+    assert len(STYLES) >= 5 and BASE in STYLES
+    assert len(MUTATIONS) >= 30
+    assert len({m["name"] for m in MUTATIONS}) == len(MUTATIONS)
+    assert {m["stage"] for m in MUTATIONS} >= {"0", "1", "2", "3", "4", "5"}
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_correct_style_scores_full_marks(style, tmp_path):
+    report = grade_folder(assemble(style, tmp_path / style))
+    failures = [f"{c['nodeid']}: {c['message']}" for _, _, failed in stage_results(report).values()
+                for c in failed if c["outcome"] != "skipped"]
+    assert report["grading"]["score"] == 100, failures
+    assert not failures
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m["name"] for m in MUTATIONS])
+def test_buggy_solution_loses_points_where_it_should(mutation, tmp_path):
+    folder = assemble(BASE, tmp_path / "buggy")
+    path = folder / f"{mutation['module']}.py"
+    text = path.read_text()
+    assert text.count(mutation["find"]) == 1, f"stale mutation: its text is not exactly once in {path.name}"
+    path.write_text(text.replace(mutation["find"], mutation["replace"]))
+
+    # Only stages running the mutated module can be affected; grading the others proves nothing.
+    stage, also = mutation["stage"], set(mutation.get("also", ()))
+    assert mutation["module"] in BY_ID[stage].modules
+    graded = [s.id for s in STAGES if mutation["module"] in s.modules and s.id != "bonus"]
+    results = stage_results(grade_folder(folder, stages=graded))
+
+    score, maximum, failed = results[stage]
+    hints = {c["hint_id"] for c in failed}
+    assert score < maximum, f"stage {stage} kept all its points"
+    assert mutation["hint"] in hints, f"stage {stage}'s failed checks hint at {sorted(hints)}: " + \
+        "; ".join(f"{c['name']}: {c['message']}" for c in failed)
+    assert all(c["hint_id"] for c in failed), "a failed check without a hint"
+    for other, (score, maximum, failed) in results.items():
+        if other != stage and other not in also:
+            assert score == maximum, f"stage {other} lost points: " + "; ".join(c["message"] for c in failed)

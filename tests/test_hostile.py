@@ -1,0 +1,220 @@
+"""The hostile corpus (``tests/corpus/hostile/``): broken and cheating submissions never hang, crash or fool the grader.
+
+Each case runs twice: in a ``Sandbox``, through the self-test scenarios (one
+per module: the hostile one fails as the case says, the others answer exactly
+like the reference, and the honesty flags name exactly the cheating modules),
+and end to end through ``grader.api.grade`` (the run ends within its bound,
+the report validates against the schema, no points come from a cheat, and
+every stage not using a hostile module scores full marks).
+"""
+
+import hashlib
+import importlib.util
+import json
+import marshal
+import os
+import shutil
+import sys
+import time
+import types
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader import api, honesty, scenarios
+from grader.sandbox import GradedCodeError, Sandbox
+from grader.stages import BY_ID, MODULES
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).resolve().parent / "corpus" / "hostile"
+CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.json").is_file())
+CALL_TIMEOUT = 1.0  # the hostile loops need not run the default 5 s to prove they are stopped
+MEMORY_MB = 256  # plenty for the self-tests; filling it takes a slow machine a second or two
+# the self-test scenario for each module, and what it runs on the reference
+SELFTESTS = {
+    "engine": ("selftest_engine", ()),
+    "nn": ("selftest_nn", ("engine",)),
+    "train": ("selftest_train", ("engine", "nn")),
+    "derivatives": ("selftest_derivatives", ()),
+}
+
+
+def load_case(name):
+    return json.loads((CORPUS / name / "case.json").read_text())
+
+
+def build(name, tmp_path):
+    """The case's submission folder: its own modules, the rest copied from reference/, links and planted files."""
+    case, source = load_case(name), CORPUS / name
+    folder = tmp_path / name
+    folder.mkdir()
+    for module in MODULES:
+        if module in case.get("missing", ()):
+            continue
+        text = None
+        if (source / f"{module}.py").exists():
+            text = (source / f"{module}.py").read_text()
+        else:
+            text = (KIT_ROOT / "reference" / f"{module}.py").read_text()
+            if (source / f"{module}+.py").exists():
+                text += (source / f"{module}+.py").read_text()
+        (folder / f"{module}.py").write_text(text.replace("{KIT}", str(KIT_ROOT)))
+    shutil.copy(KIT_ROOT / "reference" / "__init__.py", folder / "__init__.py")
+    for link, target in case.get("links", {}).items():
+        path = folder / link
+        path.unlink(missing_ok=True)
+        path.symlink_to(KIT_ROOT / target)
+    for module, origin in case.get("pyc", {}).items():
+        plant_pyc(folder / f"{module}.py", KIT_ROOT / origin / f"{module}.py")
+    return folder
+
+
+def plant_pyc(graded, origin):
+    """Write the cached bytecode Python's importer would trust for ``graded``, compiled from ``origin``."""
+    stat = graded.stat()
+    header = importlib.util.MAGIC_NUMBER + (0).to_bytes(4, "little")
+    header += (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    code = compile(origin.read_text(), str(graded), "exec")
+    cache = Path(importlib.util.cache_from_source(str(graded)))
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(header + marshal.dumps(code))
+
+
+def reference_answers():
+    """Each self-test scenario run in this process on the reference itself."""
+    import reference.derivatives
+    import reference.engine
+    import reference.nn
+    import reference.train
+
+    impl = types.SimpleNamespace(engine=reference.engine, nn=reference.nn, train=reference.train,
+                                 derivatives=reference.derivatives)
+    return {module: getattr(scenarios, scenario)(impl) for module, (scenario, _) in SELFTESTS.items()}
+
+
+def kit_fingerprint():
+    """The grader's and the reference's files, hashed: graded code must not change a byte of them."""
+    files = sorted(p for d in ("grader", "reference") for p in (KIT_ROOT / d).rglob("*.py"))
+    report = KIT_ROOT / "reports" / "grade-report.json"
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files + [report] if p.exists()}
+
+
+def hostile_modules(case):
+    return set(case.get("sandbox", {})) | set(case.get("flags", ())) | set(case.get("missing", ()))
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return reference_answers()
+
+
+@pytest.fixture(scope="module")
+def report_schema():
+    return json.loads((KIT_ROOT / "grader" / "schema" / "grade-report.schema.json").read_text())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_in_sandbox(name, tmp_path, expected):
+    """The hostile modules fail as the case says, a healthy one still answers like the reference, flags are exact."""
+    case = load_case(name)
+    folder = build(name, tmp_path)
+    hostile = hostile_modules(case)
+    healthy = next(m for m in ("derivatives", "engine", "nn", "train") if m not in hostile)
+    before = kit_fingerprint()
+    start = time.monotonic()
+    with Sandbox(folder, call_timeout=case.get("timeout", CALL_TIMEOUT), memory_mb=MEMORY_MB) as sandbox:
+        for module in sorted(hostile) + [healthy]:
+            check_selftest(sandbox, case, module, expected[module])
+        assert sandbox.call("ping") == "pong"  # still serving after all of it
+        flagged = {f["module"] for f in sandbox.flags + honesty.scan(folder)}
+    assert flagged == set(case.get("flags", ())), sandbox.flags + honesty.scan(folder)
+    assert time.monotonic() - start < case["seconds"]
+    assert kit_fingerprint() == before
+
+
+def check_selftest(sandbox, case, module, expected):
+    scenario, from_reference = SELFTESTS[module]
+    want = case["sandbox"].get(module)
+    try:
+        got = sandbox.call(scenario, modules=(module,), from_reference=from_reference)
+    except GradedCodeError as error:
+        assert want == type(error).__name__, f"{module}: {type(error).__name__}: {error.message}"
+        assert case.get("message", {}).get(module, "") in error.message, error.message
+        if want == "ImportFailed":  # charged once: asking again costs nothing
+            again = time.monotonic()
+            with pytest.raises(type(error)):
+                sandbox.call(scenario, modules=(module,), from_reference=from_reference)
+            assert time.monotonic() - again < 0.05
+        return
+    assert want in (None, "wrong"), f"{module} answered {got}, expected {want}"
+    assert_plain(got)
+    if want == "wrong":
+        assert got != expected, f"{module}: a cheat produced the reference's answers"
+    else:
+        assert got == expected, f"{module}: {got} != {expected}"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
+    """A complete, valid report within the bound; the hostile stages lose points, every other stage scores full."""
+    case = load_case(name)
+    folder = build(name, tmp_path)
+    monkeypatch.setenv("MICROGRAD_KIT_CALL_TIMEOUT", str(case.get("timeout", CALL_TIMEOUT)))
+    monkeypatch.setenv("MICROGRAD_KIT_MEMORY_MB", str(MEMORY_MB))
+    before = kit_fingerprint()
+    start = time.monotonic()
+    api.grade(folder, stages=case["grade"]["stages"], report_path=tmp_path / "report.json")
+    assert time.monotonic() - start < case["grade"]["seconds"]
+    assert kit_fingerprint() == before
+    document = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(document, report_schema)
+    grading = document["grading"]
+    assert grading["errors"] == []  # nothing the submission did counts as the grader failing
+    hostile = hostile_modules(case)
+    flagged = {f["stage"] for f in grading["honesty"]["flags"]}
+    for stage in grading["stages"]:
+        uses_hostile = set(BY_ID[stage["id"]].modules) & hostile
+        failures = [(c["name"], c["outcome"], c["message"]) for c in stage["checks"] if c["outcome"] != "passed"]
+        if not uses_hostile:
+            assert stage["score"] == stage["max_score"], failures
+            assert stage["id"] not in flagged
+        elif stage["id"] in case["grade"].get("partial", ()):
+            assert 0 < stage["score"] < stage["max_score"], failures
+        else:
+            assert stage["score"] < stage["max_score"], f"stage {stage['id']} earned points from a cheat"
+        if set(BY_ID[stage["id"]].modules) & set(case.get("flags", ())):
+            assert stage["id"] in flagged and stage["score"] == 0
+
+
+_ERRORS = {"ImportFailed", "RaisedException", "NotImplementedYet", "TimedOut", "Crashed", "TooMuchMemory",
+           "TooMuchOutput"}
+
+
+def assert_plain(value):
+    """Answers cross the process boundary as JSON: only plain types can come back."""
+    if isinstance(value, dict):
+        assert all(type(k) is str for k in value)
+        for v in value.values():
+            assert_plain(v)
+    elif isinstance(value, list):
+        for v in value:
+            assert_plain(v)
+    else:
+        assert type(value) in (int, float, str, bool, type(None)), type(value)
+
+
+def test_the_corpus_covers_every_case_of_the_issue():
+    """At least one submission per kind of misbehaviour the grader promises to survive."""
+    outcomes = {}
+    for name in CASES:
+        for module, outcome in load_case(name)["sandbox"].items():
+            outcomes.setdefault(outcome, []).append(name)
+    for outcome in ("ImportFailed", "RaisedException", "TimedOut", "Crashed", "TooMuchMemory", "TooMuchOutput",
+                    "NotImplementedYet", "wrong"):
+        assert outcome in outcomes, outcome
+    assert any(load_case(n).get("flags") and not load_case(n)["sandbox"] for n in CASES)  # caught at run time only
+    for name in CASES:
+        case = load_case(name)
+        assert set(case["grade"]["stages"]) <= set(BY_ID)
+        assert hostile_modules(case) <= set(MODULES)

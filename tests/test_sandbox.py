@@ -1,0 +1,310 @@
+"""The sandbox and its worker: deadlines, fresh workers, limits, the guard, and what the grading process imports.
+
+Real worker processes throughout; submissions are small folders written by
+the tests (the hostile corpus, ``test_hostile.py``, covers each misbehaviour
+of the issue end to end).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import (
+    KIT_ROOT, REFERENCE_DIR, Crashed, RaisedException, Sandbox, TimedOut, TooMuchOutput,
+)
+
+SELFTESTS = (("selftest_engine", "engine", ()), ("selftest_nn", "nn", ("engine",)),
+             ("selftest_train", "train", ("engine", "nn")), ("selftest_derivatives", "derivatives", ()))
+
+
+def submission(tmp_path, **tails):
+    """A copy of the reference with code appended to some modules (``engine="..."``)."""
+    folder = tmp_path / "submission"
+    folder.mkdir(exist_ok=True)
+    for name in ("__init__", "engine", "nn", "train", "derivatives"):
+        text = (REFERENCE_DIR / f"{name}.py").read_text()
+        (folder / f"{name}.py").write_text(text + textwrap.dedent(tails.get(name, "")))
+    return folder
+
+
+def alive(pid):
+    """Whether ``pid`` is a running process (a zombie waiting for its parent counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def worker_pids(sandbox):
+    return [w.process.pid for w in sandbox._workers.values()]
+
+
+def test_the_reference_itself_is_graded_without_flags():
+    """--impl reference must score 100: the guard lets a worker read the folder it grades, even reference/."""
+    with Sandbox(REFERENCE_DIR) as sandbox:
+        for scenario, module, from_reference in SELFTESTS:
+            assert sandbox.call(scenario, modules=(module,), from_reference=from_reference)
+        assert sandbox.flags == []
+
+
+def test_a_call_past_its_deadline_is_stopped_and_the_next_call_gets_a_fresh_worker(tmp_path):
+    folder = submission(tmp_path, engine="""
+        import time
+        def _slow_tanh(self):
+            time.sleep(60)
+        Value.tanh = _slow_tanh
+    """)
+    with Sandbox(folder, call_timeout=0.5) as sandbox:
+        assert sandbox.call("ping") == "pong"
+        first = worker_pids(sandbox)
+        start = time.monotonic()
+        with pytest.raises(TimedOut) as stopped:
+            sandbox.call("selftest_engine", modules=("engine",))
+        assert time.monotonic() - start < 3
+        assert "still running after 0.5 s (in engine.py" in stopped.value.message
+        assert "time.sleep(60)" in stopped.value.message  # where it was stuck, from faulthandler
+        assert not alive(first[0])
+        assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+        assert worker_pids(sandbox) != first
+
+
+class _Budget(BaseException):
+    """Like the grading plugin's time-budget alarm: raised into the grading process mid-call."""
+
+
+def test_an_interrupted_call_never_leaves_its_late_answer_for_the_next_one(tmp_path):
+    folder = submission(tmp_path, engine="""
+        import time
+        _honest_tanh = Value.tanh
+        def _late_tanh(self):
+            time.sleep(0.3)
+            return _honest_tanh(self)
+        Value.tanh = _late_tanh
+    """)
+
+    def ring(signum, frame):
+        raise _Budget()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    try:
+        with Sandbox(folder, call_timeout=5) as sandbox:
+            expected = sandbox.call("selftest_engine", modules=("engine",))
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            with pytest.raises(_Budget):
+                sandbox.call("selftest_engine", modules=("engine",))
+            time.sleep(0.4)  # the interrupted call's answer would be waiting in the pipe by now
+            assert sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))["parameters"] == 21
+            assert sandbox.call("selftest_engine", modules=("engine",)) == expected
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_output_is_bounded_per_call_with_an_excerpt_kept(tmp_path):
+    folder = submission(tmp_path, engine="""
+        import os
+        _honest_mul = Value.__mul__
+        def _chatty_mul(self, other):
+            print("x" * int(os.environ.get("CHATTER", "0") or 200_000))
+            return _honest_mul(self, other)
+        Value.__mul__ = _chatty_mul
+        def _flood(self):
+            print("first line of the flood")
+            while True:
+                print("y" * 100_000)
+        Value.relu = _flood
+    """)
+    with Sandbox(folder, output_limit=1024 * 1024) as sandbox:
+        for _ in range(3):  # 200 KB per * call: several MB over the run, never 1 MB in one call
+            sandbox.call("selftest_train", modules=("train",), from_reference=("engine", "nn"))
+            sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))
+        for _ in range(10):
+            sandbox.call("selftest_derivatives", modules=("derivatives",))
+        with pytest.raises(TooMuchOutput) as flood:
+            sandbox.call("selftest_engine", modules=("engine",))
+        assert "printed more than 1 MB" in flood.value.message
+        assert flood.value.detail["output"].startswith("x" * 1000)  # what this call printed, from its start
+        assert "in engine.py" in flood.value.message
+
+
+def test_the_worker_ends_when_the_grading_process_dies(tmp_path):
+    """A worker busy in graded code notices its parent's death (SIGKILL, no clean-up) and exits."""
+    folder = submission(tmp_path, engine="""
+        def _busy_tanh(self):
+            while True:
+                pass
+        Value.tanh = _busy_tanh
+    """)
+    script = textwrap.dedent(f"""
+        import sys, threading
+        sys.path.insert(0, {str(KIT_ROOT)!r})
+        from grader.sandbox import Sandbox
+        sandbox = Sandbox({str(folder)!r}, call_timeout=120)
+        sandbox.call("ping")
+        print(sandbox._workers[()].process.pid, flush=True)
+        sandbox.call("selftest_engine", modules=("engine",))
+    """)
+    grading = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(grading.stdout.readline())
+        time.sleep(0.3)
+        assert alive(pid)
+    finally:
+        grading.kill()
+        grading.wait()
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
+
+
+def test_cpu_time_is_bounded_even_without_the_call_deadline(tmp_path):
+    folder = submission(tmp_path, engine="""
+        def _busy_tanh(self):
+            while True:
+                pass
+        Value.tanh = _busy_tanh
+    """)
+    with Sandbox(folder, call_timeout=30, cpu_seconds=1) as sandbox:
+        start = time.monotonic()
+        with pytest.raises(Crashed) as stopped:
+            sandbox.call("selftest_engine", modules=("engine",))
+        assert "CPU time" in stopped.value.message
+        assert time.monotonic() - start < 15
+
+
+def test_closing_ends_every_worker_within_its_deadline(tmp_path):
+    folder = submission(tmp_path, engine="""
+        import signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """)
+    sandbox = Sandbox(folder)
+    for scenario, module, from_reference in SELFTESTS:
+        sandbox.call(scenario, modules=(module,), from_reference=from_reference)
+    pids, scratch = worker_pids(sandbox), sandbox.scratch
+    assert len(pids) == 3 and all(alive(p) for p in pids)
+    start = time.monotonic()
+    sandbox.close()
+    assert time.monotonic() - start < 2
+    assert not any(alive(p) for p in pids)
+    assert not os.path.exists(scratch)
+
+
+def test_a_worker_that_cannot_start_is_the_graders_failure_not_the_students(tmp_path):
+    with Sandbox(submission(tmp_path), start_timeout=0.001) as sandbox:
+        with pytest.raises(RuntimeError, match="could not start a process"):
+            sandbox.call("ping")
+
+
+def test_bad_settings_are_refused_in_plain_words(tmp_path, monkeypatch):
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        Sandbox(tmp_path / "nowhere")
+    monkeypatch.setenv("MICROGRAD_KIT_CALL_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="MICROGRAD_KIT_CALL_TIMEOUT must be a positive number, not 'soon'"):
+        Sandbox(tmp_path)
+
+
+def test_an_unknown_scenario_is_the_graders_bug(tmp_path):
+    with Sandbox(submission(tmp_path)) as sandbox:
+        with pytest.raises(RuntimeError, match="no scenario named 'no_such_thing'"):
+            sandbox.call("no_such_thing")
+        assert sandbox.call("ping") == "pong"
+
+
+def test_the_guard_refuses_escapes_without_flagging_honest_code(tmp_path):
+    """Each attempt is refused with a PermissionError/ImportError; none of these is a cheat, so none is flagged."""
+    folder = submission(tmp_path, derivatives="""
+        import gc, os, sys
+        def _attempts():
+            yield "open a folder", lambda: os.open("/", os.O_RDONLY)
+            yield "write outside", lambda: open("/tmp/micrograd-kit-escape.txt", "w")
+            yield "symlink", lambda: os.symlink("/etc", "link")
+            yield "chdir", lambda: os.chdir("/")
+            yield "gc", lambda: gc.get_objects()
+            yield "trace", lambda: sys.settrace(lambda *a: None)
+            yield "audit hook", lambda: sys.addaudithook(lambda *a: None)
+            yield "dir_fd", lambda: os.mkdir("x", dir_fd=0)
+            yield "path object", lambda: open(type("P", (), {"__fspath__": lambda s: "notes"})(), "w")
+        def escapes():
+            got_through = []
+            for name, attempt in _attempts():
+                try:
+                    attempt()
+                except (PermissionError, ImportError, TypeError):
+                    continue
+                got_through.append(name)
+            with open("notes.txt", "w") as f:  # the scratch folder is writable
+                f.write("fine")
+            return got_through
+        _honest = lecture_gradients
+        def lecture_gradients():
+            gaps = escapes()
+            if gaps:
+                raise RuntimeError("got through: " + ", ".join(gaps))
+            return _honest()
+    """)
+    with Sandbox(folder) as sandbox:
+        assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+        assert sandbox.flags == []
+    assert not os.path.exists("/tmp/micrograd-kit-escape.txt")
+
+
+def test_reading_the_grading_process_is_flagged(tmp_path):
+    folder = submission(tmp_path, derivatives="""
+        import os
+        try:
+            open(f"/proc/{os.getppid()}/environ").read()
+        except OSError as error:
+            REFUSED = str(error)
+    """)
+    with Sandbox(folder) as sandbox:
+        sandbox.call("selftest_derivatives", modules=("derivatives",))
+        assert [f["module"] for f in sandbox.flags] == ["derivatives"]
+        assert "tried to read /proc/" in sandbox.flags[0]["reason"]
+
+
+def test_a_call_costs_well_under_a_millisecond_on_an_idle_machine():
+    """Measured, not just claimed: the median round trip of a trivial call (generous bound for a busy machine)."""
+    with Sandbox(REFERENCE_DIR) as sandbox:
+        sandbox.call("ping")
+        times = []
+        for _ in range(200):
+            start = time.perf_counter()
+            sandbox.call("ping")
+            times.append(time.perf_counter() - start)
+    assert sorted(times)[len(times) // 2] < 0.005
+
+
+def test_the_grading_process_loads_all_its_code_before_graded_code_runs(tmp_path):
+    """Nothing of the grader or the reference is imported after the first worker starts.
+
+    Graded code cannot write those files (the guard refuses), and this makes
+    sure it would not matter: the grading process never reads them again.
+    """
+    script = textwrap.dedent(f"""
+        import json, sys
+        sys.path.insert(0, {str(KIT_ROOT)!r})
+        from grader import api, sandbox
+        seen = {{}}
+        original = sandbox._Worker.__init__
+        def spy(self, *args, **kwargs):
+            seen.setdefault("at_first_worker", set(sys.modules))
+            original(self, *args, **kwargs)
+        sandbox._Worker.__init__ = spy
+        api.grade({str(REFERENCE_DIR)!r}, stages=["0", "1", "4", "5"])
+        late = sorted(m for m in set(sys.modules) - seen["at_first_worker"]
+                      if m.split(".")[0] in ("grader", "reference"))
+        print(json.dumps(late))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
