@@ -12,6 +12,8 @@ an instructor would, and prints the wall time. The target is under 150 s for
 
 import argparse
 import csv
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -78,6 +80,11 @@ def make_class(folder, count):
     return [kind for kind, _ in kinds]
 
 
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=100)
@@ -91,9 +98,9 @@ def main():
         command = [sys.executable, "-m", "grader", "collect", str(submissions), "--out", str(out)]
         if args.jobs:
             command += ["--jobs", str(args.jobs)]
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), _children_cpu()
         finished = subprocess.run(command, cwd=KIT_ROOT, stderr=subprocess.DEVNULL)
-        seconds = time.monotonic() - started
+        seconds, cpu = time.monotonic() - started, _children_cpu() - cpu_before
         if finished.returncode != 0:
             raise SystemExit(f"collect failed (exit status {finished.returncode})")
         with open(out / "gradebook.csv", newline="") as f:
@@ -105,6 +112,9 @@ def main():
             shutil.copytree(scratch, args.keep, dirs_exist_ok=True)
     print(f"collect regraded {args.count} submissions in {seconds:.1f} s "
           f"({seconds / args.count:.2f} s each; target {TARGET_SECONDS} s for 100)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"  CPU time {cpu:.0f} s ({cpu / args.count:.2f} s each): on {cores} otherwise idle cores, "
+          f"at least {cpu / cores:.0f} s of wall time; the load average was {os.getloadavg()[0]:.1f}")
     for kind, totals in sorted(by_kind.items()):
         shown = sorted({t for t in totals if t is not None})
         print(f"  {len(totals):3d} {kind:24s} totals: {', '.join(f'{t:g}' for t in shown) or 'not graded'}")

@@ -119,8 +119,13 @@ def grade_command(argv):
         print(f"error: could not write the report to {args.report}: {getattr(error, 'strerror', None) or error}",
               file=sys.stderr)
         return GRADER_FAILED
-    _print(terminal.render(document, style=terminal.style_for(sys.stdout), verbose=args.verbose,
-                           report_path=_shown(args.report)))
+    try:
+        _print(terminal.render(document, style=terminal.style_for(sys.stdout), verbose=args.verbose,
+                               report_path=_shown(args.report)))
+    except Exception as error:  # the report is written; a rendering bug must not hide that
+        print(f"error: the report was written to {_shown(args.report)}, but showing it failed: "
+              f"{type(error).__name__}: {error}", file=sys.stderr)
+        return GRADER_FAILED
     grading = document["grading"]
     if args.gradescope:
         from .gradescope import write_results
@@ -202,5 +207,8 @@ def _print(text, stream=None):
     """Write text the stream can encode (a non-UTF-8 terminal gets '?' for what it cannot show)."""
     stream = stream or sys.stdout
     encoding = getattr(stream, "encoding", None) or "utf-8"
-    stream.write(text.encode(encoding, "replace").decode(encoding))
-    stream.flush()
+    try:
+        stream.write(text.encode(encoding, "replace").decode(encoding))
+        stream.flush()
+    except BrokenPipeError:  # `python -m grader | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

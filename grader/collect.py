@@ -33,7 +33,7 @@ from .instructor.atomic import write_atomic
 from .instructor.layout import SubmissionError, unpack
 from .instructor.processes import run_bounded
 from .instructor.progress import Progress
-from .stages import BY_ID, STAGES
+from .stages import STAGES
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADED_STAGES = [s for s in STAGES if s.points]  # the bonus counts for nothing: no column
@@ -182,7 +182,7 @@ def _run_grader(package, report_path, log_path, student_id, timeout, stages):
                f"--student-id={student_id}", f"--time-budget={budget:g}"]
     for stage in stages or ():
         command += ["--stage", stage]
-    env = dict(os.environ, NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, NO_COLOR="1")
     with open(log_path, "wb") as log:
         status = run_bounded(command, timeout, cwd=KIT_ROOT, env=env, stdin=subprocess.DEVNULL,
                              stdout=log, stderr=subprocess.STDOUT)

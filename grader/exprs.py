@@ -194,7 +194,7 @@ def render(spec, head=True):
         if op in _SYMBOL:
             y = show(args[1])
             p = _PRECEDENCE[op]
-            right = p + 1 if op in ("sub", "div") else p
+            right = p + 1  # a + (b + c) keeps its shape when retyped
             text = f"{_group(*x, p)} {_SYMBOL[op]} {_group(*y, right)}" if p == 1 else \
                 f"{_group(*x, p)}*{_group(*y, right)}" if op == "mul" else f"{_group(*x, p)}/{_group(*y, right)}"
         elif op == "neg":

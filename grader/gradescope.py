@@ -102,8 +102,7 @@ def build(out, pins, *, docs_url=None, visibility="visible", timeout=DEFAULT_TIM
     files = {"setup.sh": (SCRIPTS / "setup.sh").read_bytes(),
              "run_autograder": (SCRIPTS / "run_autograder").read_bytes(),
              "requirements.txt": "".join(p + "\n" for p in pins).encode(),
-             "autograder.json": json.dumps(config, indent=2).encode(),
-             "pyproject.toml": (KIT_ROOT / "pyproject.toml").read_bytes()}
+             "autograder.json": json.dumps(config, indent=2).encode()}
     for package in ("grader", "reference"):
         for path in sorted((KIT_ROOT / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
@@ -171,7 +170,7 @@ def _grade(package, report_path, config):
     if status is None:
         return (f"Grading took longer than {config['timeout']} s and was stopped, so this submission "
                 "was not graded. Check your code for a loop that never ends, then submit again.")
-    if status in (0, 1) and report_path.is_file():
+    if status == 0 and report_path.is_file():
         return None
     return (f"The grader failed on this submission (exit status {status}), so it was not graded. "
             "This is not a problem with your code: please tell your instructor, who can see the log.")

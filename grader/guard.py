@@ -58,9 +58,10 @@ PATH_WRITES = {
 }
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # zones: what a folder is to the grader; the innermost known folder around a path decides
-SCRATCH, GRADED, PROTECTED, KIT, GRADING_PROCESS, OUTSIDE = "scratch", "graded", "protected", "kit", "grading", "outside"
-FLAGGED_READS = frozenset({PROTECTED, GRADING_PROCESS})
-FLAGGED_WRITES = frozenset({PROTECTED, KIT, GRADING_PROCESS})
+SCRATCH, GRADED, PROTECTED, KIT, GRADING_PROCESS, OTHER_WORKERS, OUTSIDE = (
+    "scratch", "graded", "protected", "kit", "grading", "other workers", "outside")
+FLAGGED_READS = frozenset({PROTECTED, GRADING_PROCESS, OTHER_WORKERS})  # another worker may hold the reference
+FLAGGED_WRITES = frozenset({PROTECTED, KIT, GRADING_PROCESS, OTHER_WORKERS})
 MAX_DEPTH = 64  # folders walked up from a path before giving up (and refusing)
 JSON_ESCAPES = {**{i: f"\\u{i:04x}" for i in range(32)}, ord('"'): '\\"', ord("\\"): "\\\\"}
 
@@ -128,7 +129,7 @@ def _zones(config):
     zones = {}
     places = [("/", OUTSIDE), (config["kit_root"], KIT), (f"/proc/{os.getppid()}", GRADING_PROCESS)]
     places += [(path, PROTECTED) for path in config["protected"]]
-    places += [(config["folder"], GRADED), (config["scratch"], SCRATCH)]
+    places += [(config["run_dir"], OTHER_WORKERS), (config["folder"], GRADED), (config["scratch"], SCRATCH)]
     for path, zone in places:
         identity = _identity(path)
         if identity is not None:
@@ -159,8 +160,9 @@ def _locate(path, zones, lstat=os.lstat, stat=os.stat, readlink=os.readlink, par
             startswith=str.startswith, oserror=OSError, depth=range(MAX_DEPTH)):
     """The zone of the innermost known folder holding ``path`` (a symlink at its end followed), and the target.
 
-    Returns ``(zone, target)``: ``target`` is ``(device, inode, is_folder)``
-    of the path itself, or None if it does not exist (yet).
+    Returns ``(zone, target, path)``: ``target`` is ``(device, inode,
+    is_folder)`` of the path itself, or None if it does not exist (yet), and
+    ``path`` the path with its last symlinks followed.
     """
     for _ in depth:  # follow symlinks in the last component, as open() would
         try:
@@ -182,14 +184,14 @@ def _locate(path, zones, lstat=os.lstat, stat=os.stat, readlink=os.readlink, par
             st = stat(folder)
         except oserror:  # a folder that does not exist (yet): judge the one its name is in
             if folder in ("/", "."):
-                return None, target
+                return None, target, path
             folder = parent(folder)
             continue
         zone = zones.get((st.st_dev, st.st_ino))
         if zone is not None:
-            return zone, target
+            return zone, target, path
         folder = folder + "/.."
-    return None, target
+    return None, target, path
 
 
 def _culprit(folder_prefix, getframe=sys._getframe, startswith=str.startswith, to_str=str.__str__,
@@ -205,10 +207,18 @@ def _culprit(folder_prefix, getframe=sys._getframe, startswith=str.startswith, t
     return None
 
 
-def _shown(path, kit_prefix, startswith=str.startswith, len=len):
-    """A path as the report shows it: relative to the kit when inside it, and short."""
-    if startswith(path, kit_prefix):
-        path = path[len(kit_prefix):]
+def _shown(path, prefixes, startswith=str.startswith, partition=str.partition, len=len):
+    """A path as the report shows it: short, and the same every run (no temporary folder, no pid).
+
+    ``prefixes`` are ``(prefix, shown as, drop the next folder too)``: the
+    kit's root, the run's folder of worker scratch folders, the grading
+    process's /proc folder.
+    """
+    for prefix, replacement, drop_folder in prefixes:
+        if startswith(path, prefix):
+            rest = path[len(prefix):]
+            path = replacement + (partition(rest, "/")[2] if drop_folder else rest)
+            break
     return path if len(path) <= 200 else path[:200] + "..."
 
 
@@ -226,26 +236,29 @@ def _flag(reason, folder_prefix, reply_fd, pack, culprit=_culprit, translate=str
 
 
 def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, flag=_flag, shown=_shown,
-                error=PermissionError, scratch=SCRATCH, flagged_writes=FLAGGED_WRITES,
-                flagged_reads=FLAGGED_READS):
+                rpartition=str.rpartition, error=PermissionError, scratch=SCRATCH,
+                flagged_writes=FLAGGED_WRITES, flagged_reads=FLAGGED_READS):
     """Raise PermissionError (after flagging it, when it looks like cheating) unless the access is allowed.
 
-    ``place`` is the arming-time tuple (zones, /dev/null's identity, folder
-    prefix, kit prefix, reply fd, pack).
+    ``place`` is the arming-time tuple (zones, /dev/null's identity, /proc's
+    device, folder prefix, kit prefix, reply fd, pack).
     """
-    zones, devnull, folder_prefix, kit_prefix, reply_fd, pack = place
+    zones, devnull, proc_device, folder_prefix, prefixes, reply_fd, pack = place
     name = text(path)
     if name is None:
         raise error("the grader only lets graded code open files by plain str or bytes paths")
-    zone, target = locate(name, zones)
+    zone, target, resolved = locate(name, zones)
+    if target is not None and target[0] == proc_device and rpartition(resolved, "/")[2] == "mem":
+        flag("tried to read a process's memory", folder_prefix, reply_fd, pack)
+        raise error("the grader does not let graded code read process memory")
     if writing:
         if zone == scratch or (target is not None and target[:2] == devnull):
             return
         if zone in flagged_writes:
-            flag(f"tried to write {shown(name, kit_prefix)}", folder_prefix, reply_fd, pack)
+            flag(f"tried to write {shown(resolved, prefixes)}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code write {name}: write only in the current folder")
     if zone in flagged_reads:
-        flag(f"tried to read {shown(name, kit_prefix)}", folder_prefix, reply_fd, pack)
+        flag(f"tried to read {shown(resolved, prefixes)}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code read {name}")
     if is_os_open and target is not None and target[2]:
         raise error("the grader does not let graded code open folders")
@@ -265,7 +278,7 @@ def _hook(event, args, place=None, own_pid=None, judge=_judge_path, flag=_flag, 
     elif event == "import":
         top = partition(args[0], ".")[0]
         if top in forbidden:
-            flag(f"tried to import {args[0]}", place[2], place[4], place[5])
+            flag(f"tried to import {args[0]}", place[3], place[5], place[6])
             raise import_error(f"the grader does not let graded code import {args[0]}", name=args[0])
         if top in blocked_imports:
             raise import_error(f"the grader does not let graded code {blocked_imports[top]}", name=args[0])
@@ -295,7 +308,11 @@ def _hook(event, args, place=None, own_pid=None, judge=_judge_path, flag=_flag, 
 
 def _make_hook(config, pack):
     """``_hook`` with this worker's places bound as defaults: no closure, no global left to patch."""
-    place = (_zones(config), _identity("/dev/null"), config["folder"].rstrip("/") + "/",
-             config["kit_root"].rstrip("/") + "/", config["reply_fd"], pack)
+    proc = _identity("/proc")
+    prefixes = ((config["kit_root"].rstrip("/") + "/", "", False),
+                (config["run_dir"].rstrip("/") + "/", "<another worker's folder>/", True),
+                (f"/proc/{os.getppid()}/", "/proc/<the grading process>/", False))
+    place = (_zones(config), _identity("/dev/null"), proc and proc[0], config["folder"].rstrip("/") + "/",
+             prefixes, config["reply_fd"], pack)
     defaults = (place, os.getpid()) + _hook.__defaults__[2:-1] + (_hook.__code__.co_filename,)
     return types.FunctionType(_hook.__code__, {}, "guard_hook", defaults)

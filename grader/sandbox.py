@@ -109,6 +109,7 @@ class _Worker:
 
     def __init__(self, sandbox, from_reference):
         self.sandbox = sandbox
+        self.scratch = tempfile.mkdtemp(prefix="worker-", dir=sandbox.run_dir)
         self.from_reference = from_reference
         self.loaded = set()
         self.next_id = 0
@@ -124,7 +125,8 @@ class _Worker:
             "from_reference": list(from_reference),
             "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
             "kit_root": str(KIT_ROOT),
-            "scratch": sandbox.scratch,
+            "run_dir": sandbox.run_dir,
+            "scratch": self.scratch,
             "request_fd": request_read,
             "reply_fd": reply_write,
             "dump_fd": self.dump.fileno(),
@@ -137,7 +139,7 @@ class _Worker:
                 [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(GRADER_DIR / "worker.py"),
                  json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
-                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=sandbox.scratch,
+                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=self.scratch,
                 env={"PYTHONHASHSEED": "0"},  # the same submission, the same answers, every run
                 start_new_session=True,  # its own process group, for killpg
             )
@@ -250,6 +252,7 @@ class _Worker:
             if fd >= 0:
                 os.close(fd)
         self.request_fd = self.reply_fd = -1
+        shutil.rmtree(self.scratch, ignore_errors=True)
         return code
 
 
@@ -283,7 +286,7 @@ class Sandbox:
         self.output_limit = output_limit
         self.cpu_seconds = cpu_seconds
         self.flags = []  # [{"module", "reason"}]: what graded code was caught attempting
-        self.scratch = None
+        self.run_dir = None  # holds each worker's own scratch folder, which the others may not touch
         self._workers = {}
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
@@ -420,8 +423,8 @@ class Sandbox:
             return worker
         if worker is not None:
             self._discard(key)
-        if self.scratch is None:
-            self.scratch = tempfile.mkdtemp(prefix="micrograd-kit-")
+        if self.run_dir is None:
+            self.run_dir = tempfile.mkdtemp(prefix="micrograd-kit-")
         worker = _Worker(self, key)
         try:
             ready = worker.receive(time.monotonic() + self.start_timeout)
@@ -442,9 +445,9 @@ class Sandbox:
     def close(self):
         for key in list(self._workers):
             self._discard(key)
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
-            self.scratch = None
+        if self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = None
 
     def __enter__(self):
         return self
@@ -505,11 +508,11 @@ def _where_text(where):
 def _source_line(path, line):
     """One line of a graded file, read as text (never run), for messages."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for number, text in enumerate(f, 1):
-                if number == line:
-                    return text.strip()[:200] or None
+        with open(path, "rb") as f:
+            lines = f.read(1 << 20).decode("utf-8", "replace").splitlines()  # a bounded read, whatever the file
     except OSError:
-        pass
-    return None
+        return None
+    if not 0 < line <= len(lines):
+        return None
+    return lines[line - 1].strip()[:200] or None
 

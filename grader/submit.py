@@ -14,7 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .cli import _shown
+from .cli import DEFAULT_REPORT, STUDENT_ID_ENV, _shown
 from .instructor import claims
 from .instructor.atomic import write_atomic
 from .instructor.layout import PACKAGE_FILES
@@ -40,7 +40,7 @@ def main(argv=None):
                     "dist/submission-<student-id>.zip, the file you hand in.")
     parser.add_argument("--impl", type=Path, default=KIT_ROOT / "student",
                         help="the folder you graded (default: student/)")
-    parser.add_argument("--report", type=Path, default=KIT_ROOT / "reports" / "grade-report.json",
+    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT,
                         help="the report `nox -s grade` wrote (default: reports/grade-report.json)")
     parser.add_argument("--student-id", help="your student id (default: the one in the report, "
                                              "or $MICROGRAD_KIT_STUDENT_ID)")
@@ -93,7 +93,7 @@ def pack(impl, report_path, out, student_id=None):
 def _student_id(report, given):
     """The id to name the zip by: given, from the environment, or the report's; they must agree."""
     in_report = claims.student_id(report)
-    chosen = given or os.environ.get("MICROGRAD_KIT_STUDENT_ID") or in_report
+    chosen = given or os.environ.get(STUDENT_ID_ENV) or in_report
     if not chosen:
         raise Refused("no student id: grade with `nox -s grade -- --student-id YOUR_ID` (or set "
                       "MICROGRAD_KIT_STUDENT_ID), then `nox -s submit`", status=2)

@@ -244,7 +244,6 @@ def main():
             reference_sources[name] = (path, f.read())
     scenarios = _load_scenarios(grader_dir)
     sys.dont_write_bytecode = True
-    os.chdir(config["scratch"])
     import guard
 
     _hide_grader(grader_dir, reference_sources)

@@ -13,6 +13,7 @@ from conftest import KIT_ROOT
 from grader.instructor.layout import SubmissionError, unpack
 from instructor_support import (FAST_STAGES, folder_files, graded_reference, grader,  # noqa: F401
                                 make_zip, stub_folder)
+from runner_support import validate
 
 
 # ---- reading submissions, whatever their shape ----
@@ -179,7 +180,10 @@ def test_the_class_summary_says_what_to_reteach_with_docs_links(collected):
     assert any(c["stage"] == "0" and c["wrong"] >= 1 for c in summary["checks"])
     page = (out / "summary.md").read_text()
     assert "## What to reteach on Monday" in page and "import-failed" in page
-    assert len(list((out / "reports").glob("*.json"))) == 6
+    regraded = list((out / "reports").glob("*.json"))
+    assert len(regraded) == 6
+    for path in regraded:
+        validate(json.loads(path.read_text()))
 
 
 def test_a_submission_that_overruns_is_stopped_with_its_workers(tmp_path, graded_reference):

@@ -8,13 +8,10 @@ the report validates against the schema, no points come from a cheat, and
 every stage not using a hostile module scores full marks).
 """
 
-import hashlib
 import importlib.util
 import json
 import marshal
-import os
 import shutil
-import sys
 import time
 import types
 from pathlib import Path
@@ -93,13 +90,6 @@ def reference_answers():
     return {module: getattr(scenarios, scenario)(impl) for module, (scenario, _) in SELFTESTS.items()}
 
 
-def kit_fingerprint():
-    """The grader's and the reference's files, hashed: graded code must not change a byte of them."""
-    files = sorted(p for d in ("grader", "reference") for p in (KIT_ROOT / d).rglob("*.py"))
-    report = KIT_ROOT / "reports" / "grade-report.json"
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files + [report] if p.exists()}
-
-
 def hostile_modules(case):
     return set(case.get("sandbox", {})) | set(case.get("flags", ())) | set(case.get("missing", ()))
 
@@ -121,16 +111,16 @@ def test_in_sandbox(name, tmp_path, expected):
     folder = build(name, tmp_path)
     hostile = hostile_modules(case)
     healthy = next(m for m in ("derivatives", "engine", "nn", "train") if m not in hostile)
-    before = kit_fingerprint()
     start = time.monotonic()
     with Sandbox(folder, call_timeout=case.get("timeout", CALL_TIMEOUT), memory_mb=MEMORY_MB) as sandbox:
-        for module in sorted(hostile) + [healthy]:
+        for module in case.get("order") or sorted(hostile) + [healthy]:
             check_selftest(sandbox, case, module, expected[module])
         assert sandbox.call("ping") == "pong"  # still serving after all of it
         flagged = {f["module"] for f in sandbox.flags + honesty.scan(folder)}
     assert flagged == set(case.get("flags", ())), sandbox.flags + honesty.scan(folder)
+    reasons = {f["reason"] for f in sandbox.flags + honesty.scan(folder)}
+    assert set(case.get("reasons", ())) <= reasons, reasons
     assert time.monotonic() - start < case["seconds"]
-    assert kit_fingerprint() == before
 
 
 def check_selftest(sandbox, case, module, expected):
@@ -162,11 +152,9 @@ def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
     folder = build(name, tmp_path)
     monkeypatch.setenv("MICROGRAD_KIT_CALL_TIMEOUT", str(case.get("timeout", CALL_TIMEOUT)))
     monkeypatch.setenv("MICROGRAD_KIT_MEMORY_MB", str(MEMORY_MB))
-    before = kit_fingerprint()
     start = time.monotonic()
     api.grade(folder, stages=case["grade"]["stages"], report_path=tmp_path / "report.json")
     assert time.monotonic() - start < case["grade"]["seconds"]
-    assert kit_fingerprint() == before
     document = json.loads((tmp_path / "report.json").read_text())
     jsonschema.validate(document, report_schema)
     grading = document["grading"]

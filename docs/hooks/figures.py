@@ -81,7 +81,7 @@ def loss_curve_figure():
     random.seed(1337)
     model = MLP(3, [4, 4, 1])
     losses = train(model, LECTURE_XS, LECTURE_YS, steps=60, lr=0.1)
-    caption = f"MLP(3, [4, 4, 1]) on the lecture's four examples, lr = 0.1 (random.seed(1337))"
+    caption = "MLP(3, [4, 4, 1]) on the lecture's four examples, lr = 0.1 (random.seed(1337))"
     return plots.loss_curve_svg(losses, caption)
 
 

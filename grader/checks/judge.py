@@ -38,6 +38,8 @@ def show(x):
     if isinstance(x, dict) and "not_a_number" in x:
         return f"{x['repr']} (a {x['not_a_number']}, not a number)"
     if isinstance(x, list):
+        if len(x) > 6:  # enough to see the pattern, not a screenful
+            return "[" + ", ".join(show(v) for v in x[:5]) + f", ... ({len(x)} in all)]"
         return "[" + ", ".join(show(v) for v in x) + "]"
     return repr(x)
 

@@ -92,6 +92,20 @@ def trainings(draw):
     return nin, nouts, params, xs, ys, 1 + draw(_below(4)), draw(_RATES)
 
 
+# Explicit first examples: most mistakes show on them, and a failing explicit
+# example is reported at once, without generating or shrinking anything.
+RICH_EXPRESSION = (exprs.parse("2.0*tanh(a*b) - a/b + relu(b - 0.5)*log(a + 2.0) + 1.0/exp(a)**2"
+                               " - (1.5 - a*3.0)/2.0 + (1.0 + -b)", "ab"), [0.5, 1.5])
+# tanh(e) + e*exp(a) + relu(b)**2 + log(a) with e = a*b used twice: every primitive op, and sharing
+PRIMITIVE_EXPRESSION = ({"inputs": ["a", "b"], "nodes": [
+    ["mul", [0, 1], None], ["tanh", [2], None], ["exp", [0], None], ["mul", [2, 4], None], ["add", [3, 5], None],
+    ["relu", [1], None], ["pow", [7], 2], ["add", [6, 8], None], ["log", [0], None], ["add", [9, 10], None]]},
+    [0.5, 1.5])
+NETWORK = (2, [2, 1], [[0.5, -0.3, 0.1], [0.2, 0.7, -0.4], [-0.6, 0.3, 0.8]], [1.0, -0.5])
+TRAINING = (2, [2, 1], [[0.5, -0.3, 0.1], [0.2, 0.7, -0.4], [-0.6, 0.3, 0.8]], [[1.0, -0.5], [0.5, 2.0]],
+            [1.0, -1.0], 3, 0.1)
+
+
 class FatalInProperty(BaseException):
     """Carries graded code's hang, crash or missing code out of a property check at once.
 

@@ -13,7 +13,7 @@ from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
 from .judge import close, exception_hint, raised, require_number, show
-from .properties import StopOnFatal, expressions, grading_settings
+from .properties import RICH_EXPRESSION, StopOnFatal, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("bonus")
 ENGINE = dict(modules=("engine",))
@@ -66,7 +66,7 @@ def test_lecture_neuron_matches_torch(sandbox, torch):
 @pytest.mark.points(0)
 @grading_settings(max_examples=15)
 @given(example=expressions(tuple(exprs.OPS)))
-@example(example=(exprs.parse("tanh(a*b) + a", "ab"), [0.5, -1.0]))
+@example(example=RICH_EXPRESSION)
 def test_expressions_match_torch(sandbox, torch, example):
     """Generated expressions: the same output and gradients as PyTorch."""
     check_against_torch(StopOnFatal(sandbox), torch, *example)

@@ -13,8 +13,9 @@ from grader import exprs
 from grader.feedback import CheckFailed
 from grader.sandbox import GradedCodeError, RaisedException
 
+from .graphs import entry_names, node_verdict
 from .judge import all_close, close, exception_hint, expected, raised, require_number, show
-from .properties import StopOnFatal, expressions, grading_settings
+from .properties import PRIMITIVE_EXPRESSION, StopOnFatal, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("2")
 ENGINE = dict(modules=("engine",))
@@ -63,10 +64,7 @@ def mistakes(spec, inputs, preset, out_grad):
 
 def rule_hint(spec, inputs, got):
     """The likely mistake behind the wrong grads ``got`` (the ``local_backward`` answer) of a single op."""
-    op, args, _ = spec["nodes"][0]
-    positions = {c for c in got["output"].get("prev", ()) if isinstance(c, int)}
-    if got["output"]["value"] and op in exprs.PRIMITIVE_OPS and positions != set(args):
-        return "prev-children"
+    op = spec["nodes"][0][0]
     n_in = len(inputs)
     for hint, grads in mistakes(spec, inputs, PRESET, OUT_GRAD):
         if all_close(got["grads"][:n_in], grads):
@@ -76,16 +74,33 @@ def rule_hint(spec, inputs, got):
     return RULE_HINTS.get(op, "local-derivative")
 
 
-def check_rule(sandbox, ref, spec, inputs):
-    """One op's ``_backward``, called by the grader's driver, against the reference's."""
-    args = dict(spec=spec, inputs=inputs, preset=PRESET, out_grad=OUT_GRAD)
-    case = f"{exprs.describe(spec, inputs)}, with every input's grad at {PRESET} and out.grad = {OUT_GRAD}"
+def run_rules(sandbox, ref, spec, inputs, **args):
+    """The graded rules' grads next to the reference's; a graph built wrong fails here with stage 1's hint.
+
+    A rule can only be judged on a correctly built graph: if the grads differ
+    because the forward pass (or ``_prev``) is wrong, that is what to fix.
+    """
+    args = dict(spec=spec, inputs=inputs, **args)
+    case = exprs.describe(spec, inputs)
     want = expected(ref, "local_backward", **args)
     try:
         got = sandbox.call("local_backward", **args, **ENGINE)
     except RaisedException as error:
-        raise raised(error, "building it and calling out._backward()",
+        raise raised(error, "building it and calling _backward()",
                      exception_hint(error, [op for op, _, _ in spec["nodes"]]), case) from None
+    if got["grads"] is None or got["grads"] != want["grads"]:
+        verdict = node_verdict(spec, inputs, got["built"], want["built"])
+        if verdict:
+            message, want_text, got_text, hint = verdict
+            raise CheckFailed(f"{message} (the forward pass, stage 1: the rules cannot be right on a wrong graph)",
+                              expected=want_text, got=got_text, hint=hint, case=case)
+    return got, want
+
+
+def check_rule(sandbox, ref, spec, inputs):
+    """One op's ``_backward``, called on its own by the grader, against the reference's."""
+    case = f"{exprs.describe(spec, inputs)}, with every input's grad at {PRESET} and out.grad = {OUT_GRAD}"
+    got, want = run_rules(sandbox, ref, spec, inputs, preset=PRESET, out_grad=OUT_GRAD, walk=False)
     for i, name in enumerate(spec["inputs"]):
         require_number(got["grads"][i], f"{name}.grad", "local-derivative", case)
         if not close(got["grads"][i], want["grads"][i]):
@@ -100,15 +115,22 @@ def check_probes(sandbox, ref, op):
 
 
 def engine_rule_hint(sandbox, ref, fallback="local-derivative"):
-    """The first primitive op whose fixed cases fail, as a hint: what explains a larger graph's failure."""
+    """What explains a larger graph's wrong grads: the first primitive op built or ruled wrong in its fixed cases."""
     sandbox = getattr(sandbox, "unwrapped", sandbox)  # a probe's own error must not stop a property check
-    for op in PROBES:
-        try:
-            check_probes(sandbox, ref, op)
-        except CheckFailed as failure:
-            return failure.hint
-        except GradedCodeError:
-            continue
+    for op, cases in PROBES.items():
+        for formula, names, inputs in cases:
+            spec = exprs.parse(formula, names)
+            args = dict(spec=spec, inputs=inputs, preset=PRESET, out_grad=OUT_GRAD, walk=False)
+            try:
+                got = sandbox.call("local_backward", **args, **ENGINE)
+            except GradedCodeError:
+                continue
+            want = expected(ref, "local_backward", **args)
+            verdict = node_verdict(spec, inputs, got["built"], want["built"])
+            if verdict:
+                return verdict[-1]
+            if not all_close(got["grads"], want["grads"]):
+                return rule_hint(spec, inputs, got)
     return fallback
 
 
@@ -156,21 +178,14 @@ def test_relu_backward(sandbox, ref):
 
 def check_graph(sandbox, ref, spec, inputs, preset=0.0, out_grad=1.0):
     """Every node's grad after the grader's driver ran the graded rules over the whole graph."""
-    args = dict(spec=spec, inputs=inputs, preset=preset, out_grad=out_grad)
     case = exprs.describe(spec, inputs)
-    want = expected(ref, "local_backward", **args)
-    try:
-        got = sandbox.call("local_backward", **args, **ENGINE)
-    except RaisedException as error:
-        raise raised(error, "building it and calling each node's _backward()",
-                     exception_hint(error, [op for op, _, _ in spec["nodes"]]), case) from None
-    n_in = len(spec["inputs"])
-    names = list(spec["inputs"]) + [exprs.node_formula(spec, j) for j in range(len(spec["nodes"]))]
+    got, want = run_rules(sandbox, ref, spec, inputs, preset=preset, out_grad=out_grad)
+    n_in, names = len(spec["inputs"]), entry_names(spec)
     for i in list(range(n_in)) + list(range(len(names) - 1, n_in - 1, -1)):  # inputs, then output down
-        require_number(got["grads"][i], f"the grad of {names[i]}", "local-derivative", case)
+        what = f"{names[i]}.grad" if i < n_in else f"the grad of {names[i]}"
+        require_number(got["grads"][i], what, "local-derivative", case)
         if not close(got["grads"][i], want["grads"][i]):
-            what = f"{names[i]}.grad" if i < n_in else f"the grad of {names[i]}"
-            raise CheckFailed(f"your {what} = {show(got['grads'][i])}, expected {show(want['grads'][i])}",
+            raise CheckFailed(f"{what} is {show(got['grads'][i])}, expected {show(want['grads'][i])}",
                               expected=want["grads"][i], got=got["grads"][i],
                               hint=engine_rule_hint(sandbox, ref), case=case)
 
@@ -194,7 +209,7 @@ def test_lecture_backward(sandbox, ref):
 @pytest.mark.points(3)
 @grading_settings(max_examples=30)
 @given(example=expressions(exprs.PRIMITIVE_OPS))
-@example(example=(exprs.parse("tanh(a*b) + a", "ab"), [0.5, -1.0]))
+@example(example=PRIMITIVE_EXPRESSION)
 def test_backward_expressions(sandbox, ref, example):
     """Generated expressions of the primitive ops, shared subexpressions included: every node's grad."""
     check_graph(StopOnFatal(sandbox), ref, *example)

@@ -10,13 +10,13 @@ import math
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
 from .judge import all_close, expected, raised, show
-from .properties import StopOnFatal, grading_settings, networks
+from .properties import NETWORK, StopOnFatal, grading_settings, networks
 
 pytestmark = pytest.mark.stage("4")
 NN = dict(modules=("nn",), from_reference=("engine",))
@@ -30,6 +30,7 @@ def model_text(kind, args):
 
 
 def call(sandbox, scenario, what, hint, case, **args):
+    """The scenario's answer; graded code that raises fails the check with ``hint``."""
     try:
         return sandbox.call(scenario, **args, **NN)
     except RaisedException as error:
@@ -49,27 +50,47 @@ def check_structure(sandbox, ref, kind, args):
                           case=model)
 
 
+def layers_of(kind, args, params):
+    """The parameters grouped by layer, and whether each layer is tanh."""
+    if kind == "neuron":
+        return [params], [len(args) < 2 or bool(args[1])]
+    if kind == "layer":
+        return [params], [True]
+    sizes, layers = list(args[1]), []
+    for size in sizes:
+        layers.append(params[:size])
+        params = params[size:]
+    return layers, [True] * len(sizes)
+
+
 def output_hint(kind, args, params, x, got):
-    """What a neuron without tanh, with tanh where none belongs, or without its bias would have given."""
-    nonlin = not (kind == "neuron" and len(args) > 1 and not args[1])
-    outputs = []
-    for values in params if kind != "mlp" else []:
-        act = sum(w * xi for w, xi in zip(values[:-1], x))
-        outputs.append({"nonlinearity": [math.tanh(act + values[-1]), act + values[-1]][nonlin],
-                        "missing-bias": math.tanh(act) if nonlin else act})
-    for hint in ("nonlinearity", "missing-bias"):
-        if outputs and all_close(got, [o[hint] for o in outputs]):
+    """Which known mistake gives the outputs ``got``: tanh left out (or added), or the bias left out."""
+    layers, tanh = layers_of(kind, args, params)
+
+    def run(flip_tanh=False, bias=True):
+        values = x
+        for layer, nonlin in zip(layers, tanh):
+            acts = [sum(w * v for w, v in zip(p[:-1], values)) + (p[-1] if bias else 0.0) for p in layer]
+            values = [math.tanh(a) for a in acts] if nonlin != flip_tanh else acts
+        return values
+
+    for hint, outputs in (("nonlinearity", run(flip_tanh=True)), ("missing-bias", run(bias=False))):
+        if all_close(got, outputs):
             return hint
     return "neuron-graph"
 
 
-def check_network(sandbox, ref, kind, args, params, x, hint=None):
+def check_network(sandbox, ref, kind, args, params, x, hint=None, params_text=None):
     """Outputs and parameter grads of the graded model against the reference's, same parameters."""
+    check_structure(sandbox, ref, kind, args)
     model = model_text(kind, args)
-    case = f"{model} with each neuron's w + [b] = {params}, called on x = {x}"
+    params_text = params_text or f"each neuron's w + [b] = {params}"
+    case = f"{model} with {params_text}, called on x = {x}"
     scenario_args = dict(kind=kind, args=args, params=params, x=x)
     want = expected(ref, "network", **scenario_args)
-    got = call(sandbox, "network", f"{model}(x)", hint or "neuron-graph", case, **scenario_args)
+    width_one = kind == "mlp" and 1 in args[1][:-1]
+    got = call(sandbox, "network", f"{model}(x)", hint or ("width-one-hidden" if width_one else "neuron-graph"),
+               case, **scenario_args)
     if got["single"] != want["single"]:
         shape = "a single Value" if want["single"] else f"a list of {len(want['outputs'])} Values"
         raise CheckFailed(f"{model}(x) should return {shape}", expected=shape,
@@ -90,7 +111,6 @@ def check_network(sandbox, ref, kind, args, params, x, hint=None):
 @pytest.mark.points(3)
 def test_neuron(sandbox, ref):
     """Neuron(3) is tanh(w . x + b); Neuron(2, nonlin=False) is w . x + b."""
-    check_structure(sandbox, ref, "neuron", [3])
     check_network(sandbox, ref, "neuron", [3], [[0.5, -0.3, 0.8, 0.1]], [1.0, -2.0, 0.5])
     check_network(sandbox, ref, "neuron", [2, False], [[0.4, -0.7, 0.2]], [2.0, 1.0])
 
@@ -116,7 +136,6 @@ def test_parameters(sandbox, ref):
 @pytest.mark.points(2)
 def test_layer(sandbox, ref):
     """Layer(3, 2) returns a list of its neurons' outputs; Layer(3, 1) returns the single Value."""
-    check_structure(sandbox, ref, "layer", [3, 2])
     check_network(sandbox, ref, "layer", [3, 2], [[0.5, -0.3, 0.8, 0.1], [-0.2, 0.9, 0.4, -0.6]],
                   [1.0, -2.0, 0.5])
     check_network(sandbox, ref, "layer", [3, 1], [[0.5, -0.3, 0.8, 0.1]], [1.0, -2.0, 0.5])
@@ -124,13 +143,13 @@ def test_layer(sandbox, ref):
 
 MLP_PARAMS = [[round(math.sin(7 * i + j), 3) for j in range(size + 1)]
               for i, size in enumerate([3] * 4 + [4] * 4 + [4])]
+MLP_PARAMS_TEXT = "neuron i's w + [b] = [round(sin(7*i + j), 3) for j in ...], neurons counted across layers"
 
 
 @pytest.mark.points(3)
 def test_mlp(sandbox, ref):
     """MLP(3, [4, 4, 1]), the lecture's network: its output and every parameter's grad."""
-    check_structure(sandbox, ref, "mlp", [3, [4, 4, 1]])
-    check_network(sandbox, ref, "mlp", [3, [4, 4, 1]], MLP_PARAMS, [2.0, 3.0, -1.0])
+    check_network(sandbox, ref, "mlp", [3, [4, 4, 1]], MLP_PARAMS, [2.0, 3.0, -1.0], params_text=MLP_PARAMS_TEXT)
 
 
 @pytest.mark.points(1)
@@ -149,9 +168,13 @@ def test_random_initialization(sandbox, ref):
         got = call(sandbox, "random_init", model, "init-order", model, kind=kind, args=args, seed=seed)
         if not all_close(got, want):
             same_draws = Counter(v for n in got for v in n) == Counter(v for n in want for v in n)
-            raise CheckFailed(f"{model} gave parameters {show(got)}, expected {show(want)}"
-                              + (" (the same numbers, in another order)" if same_draws else ""),
-                              expected=show(want), got=show(got), hint="init-order", case=model)
+            i = next((i for i, (mine, theirs) in enumerate(zip(got, want)) if not all_close(mine, theirs)),
+                     min(len(got), len(want)))
+            mine, theirs = (got[i] if i < len(got) else "missing"), (want[i] if i < len(want) else "none")
+            raise CheckFailed(f"{model}: neuron {i} (counting across layers) drew w + [b] = {show(mine)}, "
+                              f"expected {show(theirs)}"
+                              + (" (the same numbers overall, in another order)" if same_draws else ""),
+                              expected=show(theirs), got=show(mine), hint="init-order", case=model)
 
 
 @pytest.mark.points(1)
@@ -169,6 +192,7 @@ def test_zero_grad(sandbox, ref):
 @pytest.mark.points(1)
 @grading_settings(max_examples=10)
 @given(network=networks())
+@example(network=NETWORK)
 def test_network_shapes(sandbox, ref, network):
     """Generated MLP shapes, parameters and inputs: the outputs and every parameter's grad."""
     nin, nouts, params, x = network

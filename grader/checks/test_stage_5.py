@@ -8,14 +8,14 @@ same parameters as the reference's and must follow the same loss trajectory.
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 from grader import scenarios
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
 from .judge import all_close, close, expected, is_number, raised, show
-from .properties import StopOnFatal, grading_settings, trainings
+from .properties import TRAINING, StopOnFatal, grading_settings, trainings
 
 pytestmark = pytest.mark.stage("5")
 TRAIN = dict(modules=("train",), from_reference=("engine", "nn"))
@@ -23,9 +23,11 @@ XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]  # 
 YS = [1.0, -1.0, -1.0, 1.0]
 LECTURE_PARAMS = [[round(math.cos(5 * i + j), 3) for j in range(size + 1)]
                   for i, size in enumerate([3] * 4 + [4] * 4 + [4])]
+LECTURE_PARAMS_TEXT = "neuron i's w + [b] = [round(cos(5*i + j), 3) for j in ...], neurons counted across layers"
 
 
 def call(sandbox, scenario, what, hint, case, **args):
+    """The scenario's answer; graded code that raises fails the check with ``hint``."""
     try:
         return sandbox.call(scenario, **args, **TRAIN)
     except RaisedException as error:
@@ -98,25 +100,33 @@ def training_hint(ref, setup, got, want):
     return "training-loop"
 
 
-def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr):
+def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr, params_text=None):
     """The graded ``train`` from the given parameters follows the reference's losses and ends at its parameters."""
     setup = (nin, nouts, params, xs, ys, steps, lr)
-    case = f"model = MLP({nin}, {nouts}) with each neuron's w + [b] = {params}; train(model, xs={xs}, " \
-           f"ys={ys}, steps={steps}, lr={lr})"
+    params_text = params_text or f"each neuron's w + [b] = {params}"
+    case = f"model = MLP({nin}, {nouts}) with {params_text}; train(model, xs={xs}, ys={ys}, steps={steps}, lr={lr})"
     args = dict(nin=nin, nouts=nouts, params=params, xs=xs, ys=ys, steps=steps, lr=lr)
     want = expected(ref, "training", **args)
-    got = call(sandbox, "training", "train", "training-loop", case, **args)
+    try:
+        got = sandbox.call("training", **args, **TRAIN)
+    except RaisedException as error:
+        no_graph = "has no attribute 'backward'" in error.message
+        raise raised(error, "train", "loss-not-value" if no_graph else "training-loop", case) from None
     losses = got["losses"]
     if not isinstance(losses, list) or not all(is_number(v) for v in losses):
-        raise CheckFailed(f"train should return a list of {steps} numbers (each step's loss.data), "
-                          f"not {show(losses)}", expected=f"{steps} floats", got=show(losses),
-                          hint="loss-recorded", case=case)
+        what = (f"a list of {' and '.join(sorted({v['not_a_number'] for v in losses if not is_number(v)}))} objects"
+                if isinstance(losses, list) else show(losses))
+        raise CheckFailed(f"train should return a list of {steps} floats, each step's loss.data; yours returned "
+                          f"{what}", expected=f"{steps} floats", got=what, hint="loss-recorded", case=case)
     if len(losses) != steps:
         raise CheckFailed(f"train returned {len(losses)} losses for {steps} steps", expected=steps,
                           got=len(losses), hint="loss-recorded", case=case)
     if not all_close(losses, want["losses"]):
-        raise CheckFailed(f"train recorded the losses {show(losses)}, expected {show(want['losses'])}",
-                          expected=show(want["losses"]), got=show(losses),
+        step = next(i for i, (mine, theirs) in enumerate(zip(losses, want["losses"])) if not close(mine, theirs))
+        raise CheckFailed(f"train's loss at step {step + 1} of {steps} is {show(losses[step])}, expected "
+                          f"{show(want['losses'][step])}" + (f" (steps 1 to {step} match)" if step else "")
+                          + f"; yours: {show(losses)}, the reference's: {show(want['losses'])}",
+                          expected=want["losses"][step], got=losses[step],
                           hint=training_hint(ref, setup, losses, want["losses"]), case=case)
     if not all_close(got["params"], want["params"]):
         raise CheckFailed("the losses match, but the parameters after training differ: "
@@ -128,12 +138,14 @@ def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr):
 @pytest.mark.points(5)
 def test_train_lecture(sandbox, ref):
     """Training MLP(3, [4, 4, 1]) on the lecture's four examples for 15 steps gives the reference's losses."""
-    check_training(sandbox, ref, 3, [4, 4, 1], LECTURE_PARAMS, XS, YS, steps=15, lr=0.05)
+    check_training(sandbox, ref, 3, [4, 4, 1], LECTURE_PARAMS, XS, YS, steps=15, lr=0.05,
+                   params_text=LECTURE_PARAMS_TEXT)
 
 
 @pytest.mark.points(4)
 @grading_settings(max_examples=6)
 @given(training=trainings())
+@example(training=TRAINING)
 def test_train_generated(sandbox, ref, training):
     """Generated networks, datasets, step counts and learning rates: the same losses and parameters."""
     check_training(StopOnFatal(sandbox), ref, *training)
