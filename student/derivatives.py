@@ -17,7 +17,7 @@ def numerical_derivative(f, *args, wrt=0, h=1e-6):
 
 
 def lecture_gradients():
-    """Work out by hand, with the chain rule, dL/d(node) for every node of::
+    """Work out by hand, with the chain rule, dL/d(node) for every node of:
 
         a = 2.0; b = -3.0; c = 10.0
         e = a * b; d = e + c; f = -2.0
@@ -32,7 +32,7 @@ def lecture_gradients():
 
 
 def neuron_gradients():
-    """Work out by hand do/d(node) for the lecture's neuron::
+    """Work out by hand do/d(node) for the lecture's neuron:
 
         x1 = 2.0; x2 = 0.0; w1 = -3.0; w2 = 1.0; b = 6.8813735870195432
         n = x1*w1 + x2*w2 + b

@@ -197,7 +197,7 @@ def test_linear_time(sandbox, ref):
 
 
 @pytest.mark.points(3)
-@grading_settings(max_examples=25)
+@grading_settings(max_examples=15)
 @given(example=expressions(tuple(exprs.OPS)))
 @example(example=RICH_EXPRESSION)
 def test_backprop_expressions(sandbox, ref, example):

@@ -190,7 +190,7 @@ def test_zero_grad(sandbox, ref):
 
 
 @pytest.mark.points(1)
-@grading_settings(max_examples=10)
+@grading_settings(max_examples=8)
 @given(network=networks())
 @example(network=NETWORK)
 def test_network_shapes(sandbox, ref, network):

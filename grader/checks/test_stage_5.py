@@ -143,7 +143,7 @@ def test_train_lecture(sandbox, ref):
 
 
 @pytest.mark.points(4)
-@grading_settings(max_examples=6)
+@grading_settings(max_examples=5)
 @given(training=trainings())
 @example(training=TRAINING)
 def test_train_generated(sandbox, ref, training):
