@@ -99,7 +99,7 @@ def main():
         if args.jobs:
             command += ["--jobs", str(args.jobs)]
         started, cpu_before = time.monotonic(), _children_cpu()
-        finished = subprocess.run(command, cwd=KIT_ROOT, stderr=subprocess.DEVNULL)
+        finished = subprocess.run(command, cwd=KIT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds, cpu = time.monotonic() - started, _children_cpu() - cpu_before
         if finished.returncode != 0:
             raise SystemExit(f"collect failed (exit status {finished.returncode})")

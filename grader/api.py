@@ -40,7 +40,8 @@ def resolve_impl(path):
     candidates = [path] if path.is_absolute() else [Path.cwd() / path, KIT_ROOT / path]
     folder = next((c for c in candidates if c.exists()), None)
     if folder is None:
-        raise UsageError(f"there is no folder {path} (looked in {' and '.join(str(c.parent) for c in candidates)})")
+        looked = " and ".join(str(c.parent) for c in candidates)
+        raise UsageError(f"there is no folder {path} (looked in {looked})")
     if not folder.is_dir():
         raise UsageError(f"{folder} is a file; --impl takes the folder holding engine.py, nn.py, "
                          "train.py and derivatives.py")

@@ -7,7 +7,6 @@ itself failed (a report marking the failure is still written).
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 import traceback
@@ -96,8 +95,7 @@ def grade_command(argv):
             raise api.UsageError("the student id must be one line of printable text")
         if args.report.is_dir():
             raise api.UsageError(f"--report {args.report} is a folder; give the path of the file to write")
-        if args.gradescope and importlib.util.find_spec("grader.gradescope") is None:
-            raise api.UsageError("--gradescope needs grader/gradescope.py, which this copy of the kit lacks")
+        gradescope = _gradescope() if args.gradescope else None  # loaded before any graded code runs
         folder = api.resolve_impl(args.impl)
         options = {"stages": args.stage, "student_id": student_id}
         if args.time_budget is not None:
@@ -127,10 +125,9 @@ def grade_command(argv):
               f"{type(error).__name__}: {error}", file=sys.stderr)
         return GRADER_FAILED
     grading = document["grading"]
-    if args.gradescope:
-        from .gradescope import write_results
+    if gradescope:
         try:
-            write_results(document, args.gradescope)
+            gradescope.write_results(document, args.gradescope)
         except Exception as error:
             print(f"error: could not write the Gradescope results to {args.gradescope}: {error}",
                   file=sys.stderr)
@@ -141,6 +138,18 @@ def grade_command(argv):
         print(f"The score {grading['score']:g} is below --fail-under {args.fail_under:g}.", file=sys.stderr)
         return BELOW_FAIL_UNDER
     return OK
+
+
+def _gradescope():
+    """The Gradescope writer, or UsageError when this copy of the kit has none."""
+    from .api import UsageError
+
+    try:
+        return importlib.import_module("grader.gradescope")
+    except ModuleNotFoundError as error:
+        if error.name != "grader.gradescope":
+            raise
+        raise UsageError("--gradescope needs grader/gradescope.py, which this copy of the kit lacks") from None
 
 
 def _grader_crashed(error, args, *, folder, student_id):

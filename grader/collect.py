@@ -31,21 +31,12 @@ from .api import DEFAULT_BUDGET_S
 from .instructor import claims, summary
 from .instructor.atomic import write_atomic
 from .instructor.layout import SubmissionError, unpack
-from .instructor.processes import run_bounded
+from .instructor.processes import run_bounded, stop_all
 from .instructor.progress import Progress
 from .stages import STAGES
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADED_STAGES = [s for s in STAGES if s.points]  # the bonus counts for nothing: no column
-FLAG_WORDS = {
-    "score_mismatch": "the submitted report's scores differ from the regrade",
-    "files_changed": "the submitted files are not the ones the report graded",
-    "no_report": "no report was submitted",
-    "report_unreadable": "the submitted report could not be read",
-    "honesty": "the regrade flagged code that uses the reference or the grader",
-    "duplicate_id": "another submission has the same student id",
-    "error": "the submission could not be graded",
-}
 
 
 @dataclass
@@ -83,11 +74,17 @@ def main(argv=None):
         parser.error("--jobs and --timeout must be positive")
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder (give the folder that holds the submissions)")
-    sources = submissions_in(args.submissions)
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; give a folder")
+    sources = [s for s in submissions_in(args.submissions) if s.resolve() != args.out.resolve()]
     if not sources:
         parser.error(f"{args.submissions} is empty: put one folder or .zip per student in it")
     started = time.monotonic()
-    outcomes = collect(sources, args.out, jobs=args.jobs, timeout=args.timeout, stages=args.stage)
+    try:
+        outcomes = collect(sources, args.out, jobs=args.jobs, timeout=args.timeout, stages=args.stage)
+    except KeyboardInterrupt:
+        print("\ninterrupted: no gradebook written", file=sys.stderr)
+        return 130
     class_summary = summary.summarize(outcomes, stages=args.stage)
     write_outputs(outcomes, class_summary, args.out)
     graded = sum(not o.error for o in outcomes)
@@ -115,12 +112,19 @@ def collect(sources, out, *, jobs, timeout, stages=None, progress=None):
         (out / sub).mkdir(parents=True, exist_ok=True)
     progress = progress or Progress(len(sources))
     outcomes = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         futures = {pool.submit(_regrade_or_say_why, source, out, timeout, stages): source for source in sources}
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[futures[future]] = outcome
             progress.advance(_progress_label(outcome))
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all()
+        raise
+    finally:
+        pool.shutdown()
     ordered = [outcomes[s] for s in sources]
     _flag_duplicate_ids(ordered)
     return ordered
@@ -138,7 +142,7 @@ def _regrade_or_say_why(source, out, timeout, stages):
 def regrade(source, out, timeout, stages=None):
     """Unpack one submission, regrade it in its own process, compare with what it claims."""
     outcome = Outcome(submission=source.name, student_id=_id_from_name(source))
-    with tempfile.TemporaryDirectory(prefix="micrograd-collect-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="micrograd-collect-", ignore_cleanup_errors=True) as scratch:
         try:
             unpacked = unpack(source, scratch)
         except SubmissionError as error:
@@ -229,7 +233,7 @@ def _flag_duplicate_ids(outcomes):
 
 
 def _id_from_name(source):
-    stem = Path(source.name).stem if source.is_file() else source.name
+    stem = source.name[:-4] if source.name.lower().endswith(".zip") else source.name
     return stem.removeprefix("submission-") or stem
 
 

@@ -170,24 +170,20 @@ def _group(text, precedence, needed):
     return f"({text})" if precedence < needed else text
 
 
-def render(spec, head=True):
-    """The output as a Python-like formula; a shared compound node is named once.
-
-    ``f(a, b) = e + tanh(e)  where e = a*b`` (without ``f(a, b) = `` if not ``head``).
-    """
+def _layout(spec):
+    """Each entry's text, the names given to shared compound nodes, and their definitions."""
     n_in, nodes = len(spec["inputs"]), spec["nodes"]
     uses = [0] * (n_in + len(nodes))
     for _, args, _ in nodes:
         for a in args:
             uses[a] += 1
     names, definitions = {i: name for i, name in enumerate(spec["inputs"])}, []
-    spare = (n for n in "efghpqruvwz" if n not in spec["inputs"])
-    shown = {}  # entry -> (text, precedence)
+    spare = (n for n in (*"efghpqruvwz", *(f"x{i}" for i in range(1, len(nodes) + 1)))
+             if n not in spec["inputs"])
+    shown = {i: (name, _ATOM) for i, name in names.items()}  # entry -> (text, precedence)
 
     def show(i):
-        if i in names:
-            return names[i], _ATOM
-        return shown[i]
+        return (names[i], _ATOM) if i in names else shown[i]
 
     for j, (op, args, k) in enumerate(nodes):
         x = show(args[0])
@@ -211,21 +207,30 @@ def render(spec, head=True):
         else:
             text = f"{op}({x[0]})"
         entry = n_in + j
-        precedence = _ATOM if op in FUNCTIONS else _PRECEDENCE[op]
+        shown[entry] = (text, _ATOM if op in FUNCTIONS else _PRECEDENCE[op])
         if uses[entry] > 1 and entry != n_in + len(nodes) - 1:
-            name = next(spare, f"n{j}")
-            definitions.append(f"{name} = {text}")
-            names[entry] = name
-        else:
-            shown[entry] = (text, precedence)
-    output = show(n_in + len(nodes) - 1)[0]
+            names[entry] = next(spare)
+            definitions.append(f"{names[entry]} = {text}")
+    return shown, names, definitions
+
+
+def render(spec, head=True):
+    """The output as a Python-like formula; a shared compound node is named once.
+
+    ``f(a, b) = e + tanh(e)  where e = a*b`` (without ``f(a, b) = `` if not ``head``).
+    """
+    shown, _, definitions = _layout(spec)
+    output = shown[len(spec["inputs"]) + len(spec["nodes"]) - 1][0]
     formula = f"f({', '.join(spec['inputs'])}) = {output}" if head else output
     return formula + (f"  where {'; '.join(definitions)}" if definitions else "")
 
 
-def node_formula(spec, j):
-    """Node ``j`` of the spec written on its own, e.g. ``tanh(a*b)``."""
-    return render(prune({"inputs": spec["inputs"], "nodes": spec["nodes"][:j + 1]}), head=False)
+def labels(spec):
+    """What to call each entry next to ``render``'s formula: ``a``, ``tanh(e)``, ``e = a*b``."""
+    shown, names, _ = _layout(spec)
+    n_in = len(spec["inputs"])
+    return [names[i] if i < n_in else f"{names[i]} = {shown[i][0]}" if i in names else shown[i][0]
+            for i in range(len(shown))]
 
 
 def describe(spec, inputs):

@@ -129,7 +129,7 @@ def run(root):
     results = root / "results" / "results.json"
     try:
         config = _config(root / "source" / "autograder.json")
-        with tempfile.TemporaryDirectory(prefix="micrograd-gradescope-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="micrograd-gradescope-", ignore_cleanup_errors=True) as scratch:
             try:
                 unpacked = unpack(root / "submission", scratch)
             except SubmissionError as error:

@@ -58,10 +58,12 @@ PATH_WRITES = {
 }
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 # zones: what a folder is to the grader; the innermost known folder around a path decides
-SCRATCH, GRADED, PROTECTED, KIT, GRADING_PROCESS, OTHER_WORKERS, OUTSIDE = (
-    "scratch", "graded", "protected", "kit", "grading", "other workers", "outside")
-FLAGGED_READS = frozenset({PROTECTED, GRADING_PROCESS, OTHER_WORKERS})  # another worker may hold the reference
-FLAGGED_WRITES = frozenset({PROTECTED, KIT, GRADING_PROCESS, OTHER_WORKERS})
+SCRATCH, GRADED, PROTECTED, KIT, GRADING_PROCESS, OTHER_WORKERS, OTHER_PROCESS, PROC, OWN_PROCESS, OUTSIDE = (
+    "scratch", "graded", "protected", "kit", "grading", "other workers", "other process", "proc", "own process",
+    "outside")
+# another worker may hold the reference: its folder and its process are as much off limits as reference/
+FLAGGED_READS = frozenset({PROTECTED, GRADING_PROCESS, OTHER_WORKERS, OTHER_PROCESS})
+FLAGGED_WRITES = frozenset({PROTECTED, KIT, GRADING_PROCESS, OTHER_WORKERS, OTHER_PROCESS})
 MAX_DEPTH = 64  # folders walked up from a path before giving up (and refusing)
 JSON_ESCAPES = {**{i: f"\\u{i:04x}" for i in range(32)}, ord('"'): '\\"', ord("\\"): "\\\\"}
 
@@ -127,7 +129,8 @@ def _identity(path, stat=os.stat):
 def _zones(config):
     """The folders the grader cares about, by identity; innermost wins, the graded folder over all."""
     zones = {}
-    places = [("/", OUTSIDE), (config["kit_root"], KIT), (f"/proc/{os.getppid()}", GRADING_PROCESS)]
+    places = [("/", OUTSIDE), (config["kit_root"], KIT), ("/proc", PROC), ("/proc/self", OWN_PROCESS),
+              (f"/proc/{os.getppid()}", GRADING_PROCESS)]
     places += [(path, PROTECTED) for path in config["protected"]]
     places += [(config["run_dir"], OTHER_WORKERS), (config["folder"], GRADED), (config["scratch"], SCRATCH)]
     for path, zone in places:
@@ -156,42 +159,59 @@ def _parent(path, rpartition=str.rpartition):
     return head or "/"
 
 
-def _locate(path, zones, lstat=os.lstat, stat=os.stat, readlink=os.readlink, parent=_parent,
-            startswith=str.startswith, oserror=OSError, depth=range(MAX_DEPTH)):
-    """The zone of the innermost known folder holding ``path`` (a symlink at its end followed), and the target.
-
-    Returns ``(zone, target, path)``: ``target`` is ``(device, inode,
-    is_folder)`` of the path itself, or None if it does not exist (yet), and
-    ``path`` the path with its last symlinks followed.
-    """
-    for _ in depth:  # follow symlinks in the last component, as open() would
-        try:
-            st = lstat(path)
-        except oserror:
-            break
-        if st.st_mode & 0o170000 != 0o120000:
-            break
-        link = readlink(path)
-        path = link if startswith(link, "/") else parent(path) + "/" + link
-    try:
-        st = stat(path)
-        target = (st.st_dev, st.st_ino, st.st_mode & 0o170000 == 0o040000)
-    except oserror:
-        target = None
-    folder = parent(path)
+def _zone_of(folder, zones, stat=os.stat, parent=_parent, oserror=OSError, depth=range(MAX_DEPTH), proc=PROC,
+             other_process=OTHER_PROCESS, outside=OUTSIDE):
+    """The zone of the innermost known folder holding ``folder`` (itself included), walking up by ``..``."""
+    below = None
     for _ in depth:
         try:
             st = stat(folder)
         except oserror:  # a folder that does not exist (yet): judge the one its name is in
             if folder in ("/", "."):
-                return None, target, path
+                return None
             folder = parent(folder)
             continue
         zone = zones.get((st.st_dev, st.st_ino))
+        if zone == proc:  # came up through /proc/<pid> (it has a status file) of a process not this one?
+            if below is None:
+                return outside
+            try:
+                stat(below + "/status")
+            except oserror:
+                return outside
+            return other_process
         if zone is not None:
-            return zone, target, path
-        folder = folder + "/.."
-    return None, target, path
+            return zone
+        folder, below = folder + "/..", folder
+    return None
+
+
+def _locate(path, zones, lstat=os.lstat, stat=os.stat, readlink=os.readlink, parent=_parent, zone_of=_zone_of,
+            startswith=str.startswith, oserror=OSError, depth=range(MAX_DEPTH)):
+    """Where ``path`` is: ``(zones, target, resolved)``.
+
+    ``zones`` holds the zone of the path's own folder and of the folder its
+    last symlinks lead to (a /proc "magic" link resolves only in the kernel,
+    so both count); ``target`` is ``(device, inode, is_folder)`` of the path
+    itself, or None if it does not exist (yet); ``resolved`` is the path with
+    its last symlinks followed.
+    """
+    resolved = path
+    for _ in depth:  # follow symlinks in the last component, as open() would
+        try:
+            st = lstat(resolved)
+        except oserror:
+            break
+        if st.st_mode & 0o170000 != 0o120000:
+            break
+        link = readlink(resolved)
+        resolved = link if startswith(link, "/") else parent(resolved) + "/" + link
+    try:
+        st = stat(path)
+        target = (st.st_dev, st.st_ino, st.st_mode & 0o170000 == 0o040000)
+    except oserror:
+        target = None
+    return (zone_of(parent(path), zones), zone_of(parent(resolved), zones)), target, resolved
 
 
 def _culprit(folder_prefix, getframe=sys._getframe, startswith=str.startswith, to_str=str.__str__,
@@ -236,29 +256,36 @@ def _flag(reason, folder_prefix, reply_fd, pack, culprit=_culprit, translate=str
 
 
 def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, flag=_flag, shown=_shown,
-                rpartition=str.rpartition, error=PermissionError, scratch=SCRATCH,
+                rpartition=str.rpartition, partition=str.partition, startswith=str.startswith,
+                error=PermissionError, scratch=SCRATCH, other_process=OTHER_PROCESS,
                 flagged_writes=FLAGGED_WRITES, flagged_reads=FLAGGED_READS):
     """Raise PermissionError (after flagging it, when it looks like cheating) unless the access is allowed.
 
     ``place`` is the arming-time tuple (zones, /dev/null's identity, /proc's
-    device, folder prefix, kit prefix, reply fd, pack).
+    device, graded folder prefix, prefixes for ``_shown``, reply fd, pack).
     """
     zones, devnull, proc_device, folder_prefix, prefixes, reply_fd, pack = place
     name = text(path)
     if name is None:
         raise error("the grader only lets graded code open files by plain str or bytes paths")
-    zone, target, resolved = locate(name, zones)
-    if target is not None and target[0] == proc_device and rpartition(resolved, "/")[2] == "mem":
+    (here, there), target, resolved = locate(name, zones)
+    if target is not None and target[0] == proc_device and "mem" in (rpartition(name, "/")[2],
+                                                                     rpartition(resolved, "/")[2]):
         flag("tried to read a process's memory", folder_prefix, reply_fd, pack)
         raise error("the grader does not let graded code read process memory")
     if writing:
-        if zone == scratch or (target is not None and target[:2] == devnull):
+        if (here == scratch and there == scratch) or (target is not None and target[:2] == devnull):
             return
-        if zone in flagged_writes:
+        if here in flagged_writes or there in flagged_writes:
             flag(f"tried to write {shown(resolved, prefixes)}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code write {name}: write only in the current folder")
-    if zone in flagged_reads:
-        flag(f"tried to read {shown(resolved, prefixes)}", folder_prefix, reply_fd, pack)
+    if here in flagged_reads or there in flagged_reads:
+        if here == other_process:  # no pid in the report: the same submission, the same words
+            rest = partition(name[6:], "/")[2] if startswith(name, "/proc/") else "..."
+            shown_path = "/proc/<another process>/" + rest
+        else:
+            shown_path = shown(name if here in flagged_reads else resolved, prefixes)
+        flag(f"tried to read {shown_path}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code read {name}")
     if is_os_open and target is not None and target[2]:
         raise error("the grader does not let graded code open folders")

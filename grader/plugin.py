@@ -156,8 +156,8 @@ class GradingPlugin:
         if isinstance(error, Crashed):
             return dict(outcome="crashed", message=error.message, hint_id="crashed", traceback=traceback)
         if isinstance(error, GradedCodeError):
-            return dict(outcome="error", message=f"your code raised {error.message}{_where(detail, error.message)}",
-                        traceback=traceback)
+            return dict(outcome="error", traceback=traceback,
+                        message=f"your code raised {error.message}{_where(detail, error.message)}")
         if isinstance(error, BudgetExhausted):
             return dict(outcome="timeout", message=f"stopped: the grading time budget ({self.budget_s:g} s) "
                                                    "ran out during this check", hint_id="timed-out")

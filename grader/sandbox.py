@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from .stages import MODULES
-from .worker import HEADER
+from .worker import CHANNEL_BROKEN, HEADER
 
 GRADER_DIR = Path(__file__).resolve().parent
 KIT_ROOT = GRADER_DIR.parent
@@ -40,6 +40,7 @@ DEFAULT_MEMORY_MB = 1024
 KILL_TIMEOUT = 5.0  # waiting for a SIGKILLed process to be reaped; past it, give up on it
 STACK_DUMP_WAIT = 0.5  # how long a hung worker gets to say where it is stuck
 ERROR_KINDS = ("import", "not_implemented", "exception", "memory", "grader")
+LOADER_VARIABLES = ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FALLBACK_LIBRARY_PATH")  # Python may need them
 SIGNAL_WORDS = {
     signal.SIGSEGV: "crashed with a segmentation fault (often: recursion far deeper than the stack allows, "
                     "after raising sys.setrecursionlimit)",
@@ -97,7 +98,11 @@ class _Hung(Exception):
 
 
 class _Died(Exception):
-    """The worker's end of the pipe closed: the process ended."""
+    """The worker's end of the pipe closed: the process ended (or graded code closed the pipe)."""
+
+
+class _Unreachable(_Died):
+    """The request could not even be sent: the worker was gone before this call's graded code ran."""
 
 
 class _Garbled(Exception):
@@ -134,15 +139,23 @@ class _Worker:
             "output_limit": sandbox.output_limit,
             "cpu_seconds": sandbox.cpu_seconds,
         }
+        # a clean environment: no PYTHON* variable from outside, the same hash seed (so the same
+        # submission gives the same answers every run), temporary files in the scratch folder
+        env = {name: os.environ[name] for name in LOADER_VARIABLES if name in os.environ}
+        env.update(PYTHONHASHSEED="0", TMPDIR=self.scratch)
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(GRADER_DIR / "worker.py"),
                  json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
-                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=self.scratch,
-                env={"PYTHONHASHSEED": "0"},  # the same submission, the same answers, every run
+                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=self.scratch, env=env,
                 start_new_session=True,  # its own process group, for killpg
             )
+        except BaseException:
+            os.close(self.request_fd)
+            os.close(self.reply_fd)
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
         finally:
             os.close(request_read)
             os.close(reply_write)
@@ -162,7 +175,7 @@ class _Worker:
             except BlockingIOError:
                 continue
             except OSError:
-                raise _Died() from None
+                raise _Unreachable() from None
 
     def receive(self, deadline):
         """The next message as a dict; raises _Hung, _Died or _Garbled."""
@@ -192,6 +205,9 @@ class _Worker:
             self.buffer += chunk
         data, self.buffer = self.buffer[:size], self.buffer[size:]
         return data
+
+    def stray_bytes(self):
+        return bool(self.buffer) or bool(select.select([self.reply_fd], [], [], 0)[0])
 
     # ---- what it left behind ----
 
@@ -344,12 +360,22 @@ class Sandbox:
         interrupting the exchange midway.
         """
         worker = self._worker(key)
+        if worker.stray_bytes():  # written outside any call: whatever it is, start clean
+            self._discard(key)
+            worker = self._worker(key)
         request["id"] = worker.next_id
         worker.next_id += 1
         worker.reset_files()
         deadline = time.monotonic() + timeout
         try:
-            worker.send(request, deadline)
+            try:
+                worker.send(request, deadline)
+            except _Unreachable:  # it died between calls (its request pipe closed, say): nothing ran yet
+                self._discard(key)
+                worker = self._worker(key)
+                request["id"] = worker.next_id
+                worker.next_id += 1
+                worker.send(request, deadline)
             while True:
                 message = worker.receive(deadline)
                 if "flag" in message:
@@ -365,8 +391,10 @@ class Sandbox:
             raise TimedOut(what + _where_text(where),
                            {"what": what, "where": where, "output": worker.output_excerpt()}) from None
         except _Died:
-            code = self._discard(key)
-            raise self._death(worker, code) from None
+            self._workers.pop(key, None)
+            error = self._death(worker)
+            worker.stop()
+            raise error from None
         except _Garbled as garbled:
             self._discard(key)
             what = f"sent back a garbled answer ({garbled}): the channel to the grader was tampered with"
@@ -382,7 +410,16 @@ class Sandbox:
             raise self._too_much_output(worker, reply["error"].get("where"))
         return reply
 
-    def _death(self, worker, code):
+    def _death(self, worker):
+        """What ended a worker whose pipe closed, as an exception; the worker is stopped."""
+        try:  # a process that ended closes its pipe a moment before it can be reaped
+            code = worker.process.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None or code == CHANNEL_BROKEN:  # graded code closed its end of the channel
+            worker.stop()
+            what = "closed the channel to the grader"
+            return Crashed(what, {"what": what, "output": worker.output_excerpt()})
         if worker.output_size() >= self.output_limit or code == -signal.SIGXFSZ:
             return self._too_much_output(worker, worker.where())
         where = worker.where()

@@ -89,7 +89,7 @@ def _stage_summary(stage, grading, style):
 def _fixes(grading, style, verbose):
     """One block of lines per thing to fix; what went wrong the same way is said once."""
     fail = style.symbol("fail")
-    blocks = [_flag_block(module, stages, reasons, style) for module, (stages, reasons) in _flags(grading).items()]
+    blocks = [_flag_block(module, *found, style) for module, found in _flags(grading).items()]
     failures, idle = {}, {}
     for stage in grading["stages"]:
         checks = stage["checks"]
@@ -125,14 +125,13 @@ def _failure(group, style, verbose):
     """The block for one failure, or for several checks that failed with the same message."""
     stages = list(dict.fromkeys(stage for stage, _ in group))
     check = group[0][1]
-    points = _num(sum(c["max_points"] for _, c in group))
+    points = f"  (0 of {_num(sum(c['max_points'] for _, c in group))} points)"
     if len(group) == 1:
         title = f"{style.symbol('fail')} Stage {stages[0]} {style.symbol('dash')} {_title(check)}"
     else:
         title = f"{style.symbol('fail')} {len(group)} checks of {_stages(stages).lower()} failed the same way"
     title_lines = textwrap.wrap(title, WIDTH, subsequent_indent="  ")
     lines = [style.paint(line, RED, BOLD) for line in title_lines]
-    points = f"  (0 of {points} points)"
     if len(title_lines[-1]) + len(points) <= WIDTH:
         lines[-1] += points
     else:
@@ -183,8 +182,10 @@ def _flags(grading):
     flags = {}
     for flag in grading["honesty"]["flags"]:
         stages, reasons = flags.setdefault(flag["module"], ([], []))
-        stages.append(flag["stage"]) if flag["stage"] not in stages else None
-        reasons.append(flag["reason"]) if flag["reason"] not in reasons else None
+        if flag["stage"] not in stages:
+            stages.append(flag["stage"])
+        if flag["reason"] not in reasons:
+            reasons.append(flag["reason"])
     return flags
 
 

@@ -55,7 +55,8 @@ def main(argv=None):
     changed = claims.changed_files(claimed, folder)
     differences = [f"{name}: not the file the report graded (SHA-256 differs)" for name in changed]
     differences += claims.score_differences(claimed, regraded)
-    print(f"Regraded {folder} (stages {', '.join(grading['selected_stages'])}): "
+    selected = grading["selected_stages"]
+    print(f"Regraded {folder} (stage{'s' * (len(selected) > 1)} {', '.join(selected)}): "
           f"{grading['score']:g}/{grading['max_score']}; the report claims {_claimed_total(claimed)}.")
     kit = claimed["grading"].get("kit_version")
     if kit != grading["kit_version"]:

@@ -26,6 +26,7 @@ import types
 
 HEADER = struct.Struct("!Q")
 PACKAGE = "submission"
+CHANNEL_BROKEN = 70  # the exit status of a worker whose pipes graded code closed or broke
 
 
 def send(fd, message):
@@ -243,7 +244,6 @@ def main():
         with open(path) as f:
             reference_sources[name] = (path, f.read())
     scenarios = _load_scenarios(grader_dir)
-    sys.dont_write_bytecode = True
     import guard
 
     _hide_grader(grader_dir, reference_sources)
@@ -252,10 +252,17 @@ def main():
     impl = Implementation(config["folder"], config["modules"], reference_sources)
     send(reply_fd, {"ready": True})
     while True:
-        request = receive(request_fd)
+        try:
+            request = receive(request_fd)
+        except OSError:
+            os._exit(CHANNEL_BROKEN)
         if request is None:
             return
-        send(reply_fd, _answer(request, impl, scenarios))
+        reply = _answer(request, impl, scenarios)
+        try:
+            send(reply_fd, reply)
+        except OSError:
+            os._exit(CHANNEL_BROKEN)
 
 
 if __name__ == "__main__":

@@ -65,7 +65,15 @@ def test_buggy_solution_loses_points_where_it_should(mutation, tmp_path):
     assert score < maximum, f"stage {stage} kept all its points"
     assert mutation["hint"] in hints, f"stage {stage}'s failed checks hint at {sorted(hints)}: " + \
         "; ".join(f"{c['name']}: {c['message']}" for c in failed)
-    assert all(c["hint_id"] for c in failed), "a failed check without a hint"
     for other, (score, maximum, failed) in results.items():
+        assert all(c["hint_id"] for c in failed), f"a failed check of stage {other} without a hint"
         if other != stage and other not in also:
             assert score == maximum, f"stage {other} lost points: " + "; ".join(c["message"] for c in failed)
+
+
+def test_pristine_stubs_are_not_implemented_anywhere(pristine_stubs):
+    report = grade_folder(pristine_stubs)
+    assert report["grading"]["score"] == 0
+    for stage, (_, _, failed) in stage_results(report).items():
+        outcomes = {c["outcome"] for c in failed}
+        assert outcomes == {"not_implemented"} or (stage == "bonus" and outcomes == {"skipped"}), (stage, outcomes)

@@ -206,3 +206,57 @@ def test_the_corpus_covers_every_case_of_the_issue():
         case = load_case(name)
         assert set(case["grade"]["stages"]) <= set(BY_ID)
         assert hostile_modules(case) <= set(MODULES)
+
+
+# ---- the static scan: code that reaches for the reference or the grader, and code that only mentions them ----
+
+REACHES = {
+    "import reference": "imports reference (line 1)",
+    "from reference.engine import Value": "imports from reference.engine",
+    "import grader.sandbox as s": "imports grader.sandbox",
+    "from .. import reference": "imports from ..reference",
+    "from ..grader import hints": "imports from ..grader",
+    "import importlib\nimportlib.import_module('reference.nn')": "imports reference.nn with import_module()",
+    "__import__('grader')": "imports grader with __import__()",
+    "R = 'reference'\n__import__(R)": "imports reference with __import__()",
+    "open('../reference/engine.py')": "uses the path '../reference/engine.py' with open()",
+    "from pathlib import Path\nPath(__file__).parent.parent / 'reference' / 'nn.py'": "builds the path 'reference'",
+    "import os\nos.path.join(os.path.dirname(__file__), '..', 'ref' + 'erence', 'x.py')": "with join()",
+    "exec('import reference')": "runs code that imports reference",
+    "import importlib.util as u\nu.spec_from_file_location('x', f'{KIT}/reference/engine.py')":
+        "with spec_from_file_location()",
+    "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))":
+        "adds a folder outside the submission (the kit's root) to sys.path",
+    "import sys\nsys.path.append('..')": "to sys.path",
+    "import sys\nsys.path += ['/home/me/micrograd-kit']": "to sys.path",
+    "import sys, os\nsys.path.insert(0, os.getcwd())": "to sys.path",
+    "from pathlib import Path\nimport sys\nsys.path.insert(0, str(Path(__file__).resolve().parents[1]))": "to sys.path",
+}
+MENTIONS = (
+    "from . import engine\nfrom .engine import Value",
+    '"""Compare with the reference implementation; see the grader docs."""\nreference = 3\nx = reference + 1',
+    "def f(reference):\n    return reference.data",
+    "class Value:\n    def __init__(self, d, label=''):\n        pass\nv = Value(1, label='reference')",
+    "open('reference_notes.txt', 'w')",
+    "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))",
+    "grader = {'score': 1}\nprint(grader['score'])",
+)
+
+
+@pytest.mark.parametrize("source", REACHES)
+def test_the_scan_flags_code_that_reaches_for_the_reference_or_the_grader(source, tmp_path):
+    (tmp_path / "engine.py").write_text(source)
+    reasons = [f["reason"] for f in honesty.scan(tmp_path)]
+    assert reasons and all(r.startswith("engine.py ") for r in reasons)
+    assert any(REACHES[source] in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize("source", MENTIONS)
+def test_the_scan_leaves_code_that_only_mentions_them_alone(source, tmp_path):
+    (tmp_path / "nn.py").write_text(source)
+    assert honesty.scan(tmp_path) == []
+
+
+def test_the_scan_passes_the_reference_and_the_stubs(pristine_stubs):
+    assert honesty.scan(KIT_ROOT / "reference") == []
+    assert honesty.scan(pristine_stubs) == []

@@ -129,6 +129,66 @@ def test_output_is_bounded_per_call_with_an_excerpt_kept(tmp_path):
         assert flood.value.detail["output"].startswith("first line of the flood\nyyyy")  # this call's, from its start
 
 
+GARBLES = {
+    "huge size": 'fd_write(reply, struct.pack("!Q", 2**60))',
+    "not JSON": 'fd_write(reply, frame(b"\\xff not json"))',
+    "not an object": 'fd_write(reply, frame(b"[1, 2, 3]"))',
+    "nested past the parser's recursion limit": 'fd_write(reply, frame(b"[" * 200_000 + b"]" * 200_000))',
+    "the right id, a wrong shape": 'fd_write(reply, frame(json.dumps({"id": current_id(), "ok": True, "result": 1, '
+                                   '"extra": 2}).encode()))',
+    "an error of no known kind": 'fd_write(reply, frame(json.dumps({"id": current_id(), "ok": False, "kind": "bribe", '
+                                 '"error": {}}).encode()))',
+    "half a message": 'fd_write(reply, struct.pack("!Q", 100) + b"{")',
+    "the reply pipe closed": "os.close(reply)",
+}
+
+
+@pytest.mark.parametrize("garble", GARBLES)
+def test_a_garbled_channel_costs_one_call_and_nothing_else(tmp_path, garble):
+    folder = submission(tmp_path, engine=f"""
+        import json, os, struct, sys
+        _config = json.loads(sys.argv[1])
+        reply, request, fd_write = _config["reply_fd"], _config["request_fd"], os.write
+        def frame(body):
+            return struct.pack("!Q", len(body)) + body
+        def current_id():  # the worker's frames are graded code's to read
+            frame_ = sys._getframe()
+            while "request" not in frame_.f_locals:
+                frame_ = frame_.f_back
+            return frame_.f_locals["request"]["id"]
+        _honest_tanh = Value.tanh
+        def _garbling_tanh(self):
+            {GARBLES[garble]}
+            return _honest_tanh(self)
+        Value.tanh = _garbling_tanh
+    """)
+    with Sandbox(folder, call_timeout=2) as sandbox:
+        start = time.monotonic()
+        with pytest.raises(Crashed) as garbled:
+            sandbox.call("selftest_engine", modules=("engine",))
+        assert time.monotonic() - start < 2.5
+        assert "garbled answer" in garbled.value.message or "closed the channel" in garbled.value.message
+        assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+
+
+def test_closing_the_request_pipe_costs_no_other_call(tmp_path):
+    """The worker answers, then cannot read its next request; that next call is not charged for it."""
+    folder = submission(tmp_path, engine="""
+        import json, os, sys
+        _request = json.loads(sys.argv[1])["request_fd"]
+        _honest_tanh = Value.tanh
+        def _closing_tanh(self):
+            os.close(_request)
+            return _honest_tanh(self)
+        Value.tanh = _closing_tanh
+    """)
+    with Sandbox(folder, call_timeout=2) as sandbox:
+        expected = sandbox.call("selftest_engine", modules=("engine",))
+        time.sleep(0.2)
+        assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+        assert sandbox.call("selftest_engine", modules=("engine",)) == expected
+
+
 def test_the_worker_ends_when_the_grading_process_dies(tmp_path):
     """A worker busy in graded code notices its parent's death (SIGKILL, no clean-up) and exits."""
     folder = submission(tmp_path, engine="""
@@ -270,6 +330,33 @@ def test_reading_the_grading_process_is_flagged(tmp_path):
         sandbox.call("selftest_derivatives", modules=("derivatives",))
         assert [f["module"] for f in sandbox.flags] == ["derivatives"]
         assert sandbox.flags[0]["reason"] == "derivatives.py tried to read /proc/<the grading process>/environ"
+
+
+def test_looking_into_a_sibling_worker_is_flagged(tmp_path):
+    """A stage-4 worker holds the reference engine: another worker may not read its /proc files (its output...)."""
+    folder = submission(tmp_path, derivatives="""
+        import os
+        _honest = lecture_gradients
+        def lecture_gradients():
+            with open(os.path.join(os.path.dirname(__file__), "sibling.txt")) as f:
+                sibling = f.read().strip()
+            for name in ("cmdline", "fd/1", "mem"):
+                try:
+                    open(f"/proc/{sibling}/{name}", "rb").read(100)
+                except OSError:
+                    continue
+                raise RuntimeError("read " + name)
+            with open("/proc/self/status") as f:  # its own, though, it may read
+                f.read()
+            return _honest()
+    """)
+    with Sandbox(folder) as sandbox:
+        sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))
+        (folder / "sibling.txt").write_text(str(sandbox._workers[("engine",)].process.pid))
+        assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+        assert {f["module"] for f in sandbox.flags} == {"derivatives"}
+        assert any("tried to read a process's memory" in f["reason"] for f in sandbox.flags)
+        assert "derivatives.py tried to read /proc/<another process>/cmdline" in [f["reason"] for f in sandbox.flags]
 
 
 def test_a_call_costs_well_under_a_millisecond_on_an_idle_machine():

@@ -9,8 +9,8 @@ FORWARD_HINTS = {"tanh": "tanh-formula", "relu": "relu-forward", "log": "log-bas
 
 
 def entry_names(spec):
-    """How messages name each entry: the inputs by name, the nodes by their formula."""
-    return list(spec["inputs"]) + [exprs.node_formula(spec, j) for j in range(len(spec["nodes"]))]
+    """How messages name each entry, in the words of the case's formula: ``a``, ``tanh(e)``, ``e = a*b``."""
+    return exprs.labels(spec)
 
 
 def node_verdict(spec, inputs, got, want):
@@ -21,7 +21,7 @@ def node_verdict(spec, inputs, got, want):
                 show(want["inputs_after"]), show(got["inputs_after"]), "modifies-operand")
     for j, (node, ref_node) in enumerate(zip(got["nodes"], want["nodes"])):
         op, args, k = spec["nodes"][j]
-        what = exprs.node_formula(spec, j)
+        what = entry_names(spec)[len(spec["inputs"]) + j]
         if not node["value"]:
             return (f"{what} returned a {node['type']}, not a Value", "a Value", node["type"], "returns-number")
         if not close(node["data"], ref_node["data"]):
@@ -51,4 +51,4 @@ def _describe_prev(prev, spec):
             parts.append(f"{c['repr']} (a {c['not_a_value']})")
         else:
             parts.append(f"a Value holding {show(c['data'])}")
-    return "{" + ", ".join(parts) + "}" if parts else "nothing"
+    return "{" + ", ".join(sorted(parts)) + "}" if parts else "nothing"  # sorted: a set's order varies by run

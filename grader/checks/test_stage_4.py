@@ -167,7 +167,7 @@ def test_random_initialization(sandbox, ref):
         want = expected(ref, "random_init", kind=kind, args=args, seed=seed)
         got = call(sandbox, "random_init", model, "init-order", model, kind=kind, args=args, seed=seed)
         if not all_close(got, want):
-            same_draws = Counter(v for n in got for v in n) == Counter(v for n in want for v in n)
+            same_draws = Counter(show(v) for n in got for v in n) == Counter(show(v) for n in want for v in n)
             i = next((i for i, (mine, theirs) in enumerate(zip(got, want)) if not all_close(mine, theirs)),
                      min(len(got), len(want)))
             mine, theirs = (got[i] if i < len(got) else "missing"), (want[i] if i < len(want) else "none")

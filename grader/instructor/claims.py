@@ -28,7 +28,7 @@ def load_report(path):
         raise ReportError(f"the report {path} could not be read ({error})") from None
     try:
         document = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise ReportError(f"the report {path} is not valid JSON ({error})") from None
     if not isinstance(document, dict) or not isinstance(document.get("grading"), dict):
         raise ReportError(f"{path} is not a grade report (it has no 'grading' object)")

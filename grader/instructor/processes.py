@@ -11,9 +11,13 @@ import signal
 import subprocess
 
 
+_running = set()  # the processes run_bounded is waiting for, in any thread
+
+
 def run_bounded(command, timeout, **popen_args):
     """Run ``command``; its exit status, or None when it ran past ``timeout`` seconds and was killed."""
     process = subprocess.Popen(command, start_new_session=True, **popen_args)
+    _running.add(process)
     try:
         return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -22,6 +26,13 @@ def run_bounded(command, timeout, **popen_args):
         if process.poll() is None:
             kill_tree(process.pid)
             process.wait()
+        _running.discard(process)
+
+
+def stop_all():
+    """Kill every process that run_bounded is waiting for (the user pressed Ctrl-C)."""
+    for process in list(_running):
+        kill_tree(process.pid)
 
 
 def kill_tree(pid):
