@@ -54,6 +54,8 @@ def run_tool(name, argv):
 
 
 def parser():
+    from .api import DEFAULT_BUDGET_S
+
     stage_ids = [s.id for s in STAGES]
     p = argparse.ArgumentParser(
         prog="python -m grader", usage=USAGE_TEXT,
@@ -75,7 +77,8 @@ def parser():
     p.add_argument("--gradescope", type=Path, metavar="PATH",
                    help="also write the result in Gradescope's results.json format to PATH")
     p.add_argument("--time-budget", type=_seconds, default=None, metavar="S",
-                   help="stop grading after S seconds; checks left are reported as not run (default: 120)")
+                   help=f"stop grading after S seconds; checks left are reported as not run "
+                        f"(default: {DEFAULT_BUDGET_S:g})")
     p.add_argument("--checks", type=Path, default=None, metavar="DIR",
                    help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
     return p

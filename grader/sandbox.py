@@ -384,16 +384,21 @@ class Sandbox:
                 reply = _validated(message, request["id"])
                 break
         except _Hung:
-            worker.dump_stack()
-            self._discard(key)
+            self._workers.pop(key, None)  # first: an alarm during what follows must not leave it in use
+            try:
+                worker.dump_stack()
+            finally:
+                worker.stop()
             where = worker.where()
             what = f"still running after {timeout:g} s"
             raise TimedOut(what + _where_text(where),
                            {"what": what, "where": where, "output": worker.output_excerpt()}) from None
         except _Died:
             self._workers.pop(key, None)
-            error = self._death(worker)
-            worker.stop()
+            try:
+                error = self._death(worker)
+            finally:
+                worker.stop()
             raise error from None
         except _Garbled as garbled:
             self._discard(key)
@@ -462,8 +467,12 @@ class Sandbox:
             self._discard(key)
         if self.run_dir is None:
             self.run_dir = tempfile.mkdtemp(prefix="micrograd-kit-")
-        worker = _Worker(self, key)
+        # An alarm or Ctrl-C landing inside Popen, after the fork, would lose the child: hold them off
+        # until the worker is in hand, and stop it if one then arrives.
+        worker, mask = None, _hold_interrupts()
         try:
+            worker = _Worker(self, key)
+            _release_interrupts(mask)
             ready = worker.receive(time.monotonic() + self.start_timeout)
             if ready != {"ready": True}:
                 raise _Garbled("no greeting")
@@ -472,6 +481,12 @@ class Sandbox:
             raise RuntimeError(f"the grader could not start a process to run graded code "
                                f"({type(error).__name__.strip('_').lower()}): {worker.output_excerpt()[-1000:]}"
                                ) from None
+        except BaseException:
+            if worker is not None:
+                worker.stop()
+            raise
+        finally:
+            _release_interrupts(mask)
         self._workers[key] = worker
         return worker
 
@@ -491,6 +506,21 @@ class Sandbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+INTERRUPTS = {signal.SIGINT, signal.SIGALRM, signal.SIGTERM}
+
+
+def _hold_interrupts():
+    """Block the signals that raise into the grading process (its time budget, Ctrl-C); the old mask."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+
+
+def _release_interrupts(mask):
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _validated(message, request_id):

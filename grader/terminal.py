@@ -155,7 +155,7 @@ def _field(label, text, style):
     wrapped = []
     for paragraph in paragraphs:
         wrapped += textwrap.wrap(paragraph, WIDTH - len(indent), break_on_hyphens=False,
-                                 break_long_words=False) or [""]
+                                 break_long_words="://" not in paragraph) or [""]  # links stay whole
     first = "    " + style.paint(f"{label:<10}", DIM)
     return [first + wrapped[0]] + [indent + line for line in wrapped[1:]]
 

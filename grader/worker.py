@@ -20,6 +20,7 @@ import importlib.util
 import json
 import linecache
 import os
+import signal
 import struct
 import sys
 import types
@@ -235,6 +236,7 @@ def _hide_grader(grader_dir, reference_sources):
 
 
 def main():
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())  # the grading process held some off while starting us
     config = json.loads(sys.argv[1])
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
     grader_dir = os.path.dirname(os.path.abspath(__file__))

@@ -1,11 +1,12 @@
 """The hostile corpus (``tests/corpus/hostile/``): broken and cheating submissions never hang, crash or fool the grader.
 
-Each case runs twice: in a ``Sandbox``, through the self-test scenarios (one
-per module: the hostile one fails as the case says, the others answer exactly
+Each case runs twice: in a ``Sandbox``, through the self-test scenarios (the
+hostile modules fail as the case says, a healthy module still answers exactly
 like the reference, and the honesty flags name exactly the cheating modules),
 and end to end through ``grader.api.grade`` (the run ends within its bound,
 the report validates against the schema, no points come from a cheat, and
-every stage not using a hostile module scores full marks).
+every stage not using a hostile module scores full marks). The static scan's
+own rules are tested at the end, on snippets.
 """
 
 import importlib.util
@@ -49,7 +50,6 @@ def build(name, tmp_path):
     for module in MODULES:
         if module in case.get("missing", ()):
             continue
-        text = None
         if (source / f"{module}.py").exists():
             text = (source / f"{module}.py").read_text()
         else:
@@ -175,10 +175,6 @@ def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
             assert stage["id"] in flagged and stage["score"] == 0
 
 
-_ERRORS = {"ImportFailed", "RaisedException", "NotImplementedYet", "TimedOut", "Crashed", "TooMuchMemory",
-           "TooMuchOutput"}
-
-
 def assert_plain(value):
     """Answers cross the process boundary as JSON: only plain types can come back."""
     if isinstance(value, dict):
@@ -202,8 +198,11 @@ def test_the_corpus_covers_every_case_of_the_issue():
                     "NotImplementedYet", "wrong"):
         assert outcome in outcomes, outcome
     assert any(load_case(n).get("flags") and not load_case(n)["sandbox"] for n in CASES)  # caught at run time only
+    keys = {"about", "missing", "links", "pyc", "order", "sandbox", "message", "flags", "reasons", "timeout",
+            "seconds", "grade"}
     for name in CASES:
         case = load_case(name)
+        assert set(case) <= keys and set(case["grade"]) <= {"stages", "partial", "seconds"}, name  # no typo
         assert set(case["grade"]["stages"]) <= set(BY_ID)
         assert hostile_modules(case) <= set(MODULES)
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,21 @@ def alive(pid):
 
 def worker_pids(sandbox):
     return [w.process.pid for w in sandbox._workers.values()]
+
+
+def worker_children():
+    """This process's live child processes that are graded-code workers."""
+    pids = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        pids += (task / "children").read_text().split()
+    found = []
+    for pid in pids:
+        try:
+            if "worker.py" in Path(f"/proc/{pid}/cmdline").read_text() and alive(pid):
+                found.append(int(pid))
+        except FileNotFoundError:
+            pass
+    return found
 
 
 def test_the_reference_itself_is_graded_without_flags():
@@ -102,6 +118,31 @@ def test_an_interrupted_call_never_leaves_its_late_answer_for_the_next_one(tmp_p
             time.sleep(0.4)  # the interrupted call's answer would be waiting in the pipe by now
             assert sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))["parameters"] == 21
             assert sandbox.call("selftest_engine", modules=("engine",)) == expected
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_alarm_at_any_moment_leaves_no_worker_behind(tmp_path):
+    """Interrupted while starting a worker, loading a module or waiting for an answer: nothing is left running."""
+    folder = submission(tmp_path)
+
+    def ring(signum, frame):
+        raise _Budget()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    try:
+        for delay_ms in range(1, 120, 6):
+            with Sandbox(folder) as sandbox:
+                signal.setitimer(signal.ITIMER_REAL, delay_ms / 1000)
+                try:
+                    sandbox.call("selftest_engine", modules=("engine",))
+                except _Budget:
+                    pass
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                assert sorted(worker_children()) == sorted(worker_pids(sandbox))
+                assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+            assert worker_children() == []
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -9,7 +9,7 @@ import pytest
 from grader.api import UsageError, resolve_impl
 from grader.sandbox import Sandbox
 
-from .properties import FatalInProperty
+from .fatal import FatalInProperty
 
 
 def _impl_folder(value):

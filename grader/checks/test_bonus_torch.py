@@ -12,8 +12,9 @@ from grader import exprs
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
+from .fatal import StopOnFatal
 from .judge import close, exception_hint, raised, require_number, show
-from .properties import RICH_EXPRESSION, StopOnFatal, expressions, grading_settings
+from .properties import RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("bonus")
 ENGINE = dict(modules=("engine",))

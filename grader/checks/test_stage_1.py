@@ -7,9 +7,10 @@ from grader import exprs
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
+from .fatal import StopOnFatal
 from .graphs import node_verdict
 from .judge import exception_hint, expected, raised
-from .properties import RICH_EXPRESSION, StopOnFatal, expressions, grading_settings
+from .properties import RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("1")
 ENGINE = dict(modules=("engine",))
@@ -31,6 +32,7 @@ def check_forward(sandbox, ref, spec, inputs):
 
 
 def check_cases(sandbox, ref, cases):
+    """Fixed cases, each ``(formula, input names, *inputs)``."""
     for formula, names, *inputs in cases:
         check_forward(sandbox, ref, exprs.parse(formula, names), inputs)
 

@@ -1,9 +1,10 @@
-"""Stage 2: local backward rules, each op's ``_backward`` on its own.
+"""Stage 2: local backward rules, checked without the graded ``backward()`` (stage 3).
 
-The grader's own driver walks the graded ``_prev`` and calls each
-``_backward`` in reverse topological order: the graded ``backward()`` (stage
-3) is never used. The inputs' grads start nonzero, so ``=`` where ``+=``
-belongs shows, and ``out.grad`` is not 1, so a rule that forgets it shows.
+Each primitive op's rule is called alone: the grader sets ``out.grad`` and
+calls ``out._backward()``. The inputs' grads start nonzero, so ``=`` where
+``+=`` belongs shows, and ``out.grad`` is not 1, so a rule that forgets it
+shows. Larger graphs are driven by the grader's own walk of the graded
+``_prev``, calling each node's ``_backward`` in reverse topological order.
 """
 
 import weakref
@@ -15,9 +16,10 @@ from grader import exprs
 from grader.feedback import CheckFailed
 from grader.sandbox import GradedCodeError, RaisedException
 
+from .fatal import StopOnFatal
 from .graphs import entry_names, node_verdict
 from .judge import all_close, close, exception_hint, expected, raised, require_number, show
-from .properties import PRIMITIVE_EXPRESSION, StopOnFatal, expressions, grading_settings
+from .properties import PRIMITIVE_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("2")
 ENGINE = dict(modules=("engine",))
@@ -112,6 +114,7 @@ def check_rule(sandbox, ref, spec, inputs):
 
 
 def check_probes(sandbox, ref, op):
+    """The fixed cases of one primitive op's rule."""
     for formula, names, inputs in PROBES[op]:
         check_rule(sandbox, ref, exprs.parse(formula, names), inputs)
 
@@ -128,6 +131,7 @@ def engine_rule_hint(sandbox, ref):
 
 
 def _first_rule_hint(sandbox, ref):
+    """Each probe's built graph, then its grads; a probe the graded code cannot run tells nothing."""
     for op, cases in PROBES.items():
         for formula, names, inputs in cases:
             spec = exprs.parse(formula, names)
@@ -190,6 +194,8 @@ def test_relu_backward(sandbox, ref):
 def check_graph(sandbox, ref, spec, inputs, preset=0.0, out_grad=1.0):
     """Every node's grad after the grader's driver ran the graded rules over the whole graph."""
     case = exprs.describe(spec, inputs)
+    if (preset, out_grad) != (0.0, 1.0):
+        case += f", with every input's grad at {preset} and the output's grad at {out_grad}"
     got, want = run_rules(sandbox, ref, spec, inputs, preset=preset, out_grad=out_grad)
     n_in, names = len(spec["inputs"]), entry_names(spec)
     for i in list(range(n_in)) + list(range(len(names) - 1, n_in - 1, -1)):  # inputs, then output down

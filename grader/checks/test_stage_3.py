@@ -13,14 +13,15 @@ from grader import exprs
 from grader.feedback import CheckFailed
 from grader.sandbox import Crashed, RaisedException, TimedOut
 
+from .fatal import StopOnFatal
 from .graphs import entry_names
 from .judge import close, error_type, expected, raised, require_number, show
-from .properties import RICH_EXPRESSION, StopOnFatal, expressions, grading_settings
+from .properties import RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("3")
 ENGINE = dict(modules=("engine",))
 DEEP = 5_000  # five times Python's default recursion limit of 1000
-LINEAR_SIZES, TIMING_REPEATS = (100, 1000), 3
+LINEAR_SIZES, TIMING_REPEATS = (100, 1000), 5
 # backward() is timed against the grader's own linear walk of the same tree, in
 # turns, so a busy machine slows both alike. A linear backward() keeps about the
 # same ratio to it at both sizes (0.5 to 5, by style); a quadratic one falls

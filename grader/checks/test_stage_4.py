@@ -15,8 +15,9 @@ from hypothesis import example, given
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
+from .fatal import StopOnFatal
 from .judge import all_close, expected, raised, show
-from .properties import NETWORK, StopOnFatal, grading_settings, networks
+from .properties import NETWORK, grading_settings, networks
 
 pytestmark = pytest.mark.stage("4")
 NN = dict(modules=("nn",), from_reference=("engine",))

@@ -14,8 +14,9 @@ from grader import scenarios
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
+from .fatal import StopOnFatal
 from .judge import all_close, close, expected, is_number, raised, show
-from .properties import TRAINING, StopOnFatal, grading_settings, trainings
+from .properties import TRAINING, grading_settings, trainings
 
 pytestmark = pytest.mark.stage("5")
 TRAIN = dict(modules=("train",), from_reference=("engine", "nn"))
