@@ -83,6 +83,7 @@ def bench(session):
     """Benchmarks: the reference against the micrograd package, side by side."""
     install(session, "tests")
     session.run("python", "benchmarks/engine_vs_micrograd.py", *session.posargs)
+    session.run("python", "benchmarks/grader_speed.py")
 
 
 @nox.session(python=first_python())

@@ -201,7 +201,7 @@ def _layout(spec):
         elif op in ("radd", "rsub", "rmul", "rdiv"):
             symbol = {"radd": " + ", "rsub": " - ", "rmul": "*", "rdiv": "/"}[op]
             p = _PRECEDENCE[op]
-            text = f"{number(k)}{symbol}{_group(*x, p if op in ('radd', 'rmul') else p + 1)}"
+            text = f"{number(k)}{symbol}{_group(*x, p + 1)}"  # the node on the right keeps its shape
         elif op == "pow":
             text = f"{_group(*x, _ATOM)}**{number(k)}"
         else:

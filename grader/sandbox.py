@@ -466,7 +466,8 @@ class Sandbox:
         if worker is not None:
             self._discard(key)
         if self.run_dir is None:
-            self.run_dir = tempfile.mkdtemp(prefix="micrograd-kit-")
+            _sweep_stale_runs()
+            self.run_dir = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
         # An alarm or Ctrl-C landing inside Popen, after the fork, would lose the child: hold them off
         # until the worker is in hand, and stop it if one then arrives.
         worker, mask = None, _hold_interrupts()
@@ -506,6 +507,23 @@ class Sandbox:
 
     def __exit__(self, *exc):
         self.close()
+
+
+RUN_PREFIX = "micrograd-kit-run-"  # then the grading process's pid
+
+
+def _sweep_stale_runs():
+    """Remove the run folders of grading processes that were killed before they could clean up."""
+    for path in Path(tempfile.gettempdir()).glob(f"{RUN_PREFIX}*-*"):
+        pid = path.name[len(RUN_PREFIX):].partition("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive, someone else's
+            pass
 
 
 INTERRUPTS = {signal.SIGINT, signal.SIGALRM, signal.SIGTERM}

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -259,6 +260,11 @@ def test_the_worker_ends_when_the_grading_process_dies(tmp_path):
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(pid)
+    left_behind = list(Path(tempfile.gettempdir()).glob(f"micrograd-kit-run-{grading.pid}-*"))
+    assert left_behind  # the killed grading process could not clean up...
+    with Sandbox(folder) as sandbox:
+        sandbox.call("ping")
+    assert not any(p.exists() for p in left_behind)  # ...the next sandbox does
 
 
 def test_cpu_time_is_bounded_even_without_the_call_deadline(tmp_path):

@@ -44,11 +44,12 @@ def _ops(ops):
 
 
 @st.composite
-def expressions(draw, ops, max_inputs=3, max_nodes=5):
+def expressions(draw, ops, max_inputs=3, max_nodes=6):
     """``(spec, inputs)``: a small DAG over ``ops`` whose values stay well inside every op's domain.
 
-    A node's first argument is usually a recent node (depth), its second any
-    earlier entry (sharing), so shrinking ends at formulas like ``tanh(a*b) + a``.
+    A node's first argument is the entry just before it (depth: nothing is
+    left unused), its second any earlier entry (sharing), so shrinking ends
+    at formulas like ``tanh(b*a) + a``.
     """
     n_in = 1 + draw(_below(max_inputs))
     pick_op = _ops(tuple(ops))
@@ -57,7 +58,7 @@ def expressions(draw, ops, max_inputs=3, max_nodes=5):
         op = draw(pick_op)
         arity, takes_k = exprs.OPS[op]
         available = n_in + j
-        args = [available - 1 - draw(_below(available))]
+        args = [available - 1]
         if arity == 2:
             args.append(draw(_below(available)))
         k = draw(_EXPONENTS if op == "pow" else _CONSTANTS) if takes_k else None

@@ -65,7 +65,7 @@ def test_lecture_neuron_matches_torch(sandbox, torch):
 
 
 @pytest.mark.points(0)
-@grading_settings(max_examples=15)
+@grading_settings(max_examples=10)
 @given(example=expressions(tuple(exprs.OPS)))
 @example(example=RICH_EXPRESSION)
 def test_expressions_match_torch(sandbox, torch, example):

@@ -103,7 +103,7 @@ def test_lecture_forward(sandbox, ref):
 
 
 @pytest.mark.points(3)
-@grading_settings(max_examples=20)
+@grading_settings(max_examples=15)
 @given(example=expressions(tuple(exprs.OPS)))
 @example(example=RICH_EXPRESSION)
 def test_forward_expressions(sandbox, ref, example):

@@ -224,7 +224,7 @@ def test_lecture_backward(sandbox, ref):
 
 
 @pytest.mark.points(3)
-@grading_settings(max_examples=20)
+@grading_settings(max_examples=15)
 @given(example=expressions(exprs.PRIMITIVE_OPS))
 @example(example=PRIMITIVE_EXPRESSION)
 def test_backward_expressions(sandbox, ref, example):
