@@ -5,6 +5,7 @@ import math
 
 from grader import scenarios
 from grader.feedback import CheckFailed
+from grader.sandbox import RaisedException
 
 REL_TOL, ABS_TOL = 1e-6, 1e-9  # the lecture itself prints -1.4999999999999996
 
@@ -65,6 +66,14 @@ def raised(error, what, hint, case=None):
     """A CheckFailed for graded code that raised ``error`` while doing ``what``."""
     return CheckFailed(f"{what} raised {error.message}{where(error)}", expected="no exception",
                        got=error.message, hint=hint, case=case)
+
+
+def answer(sandbox, scenario, what, hint, case, **args):
+    """The scenario's answer from the graded code; if it raises, the check fails with ``hint``."""
+    try:
+        return sandbox.call(scenario, **args)
+    except RaisedException as error:
+        raise raised(error, what, hint, case) from None
 
 
 def error_type(error):

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import example, given
 
 from grader.feedback import CheckFailed
-from grader.sandbox import RaisedException
 
 from .fatal import StopOnFatal
-from .judge import all_close, expected, raised, show
+from .judge import all_close, answer, expected, show
 from .properties import NETWORK, grading_settings, networks
 
 pytestmark = pytest.mark.stage("4")
@@ -30,19 +29,11 @@ def model_text(kind, args):
     return f"{name}({', '.join(map(str, args))})"
 
 
-def call(sandbox, scenario, what, hint, case, **args):
-    """The scenario's answer; graded code that raises fails the check with ``hint``."""
-    try:
-        return sandbox.call(scenario, **args, **NN)
-    except RaisedException as error:
-        raise raised(error, what, hint, case) from None
-
-
 def check_structure(sandbox, ref, kind, args):
     """Each neuron has as many weights as inputs, and a bias: the reference's shape."""
     model = model_text(kind, args)
     want = expected(ref, "structure", kind=kind, args=args)
-    got = call(sandbox, "structure", model, "layer-sizes", model, kind=kind, args=args)
+    got = answer(sandbox, "structure", model, "layer-sizes", model, kind=kind, args=args, **NN)
     if got != want:
         missing_bias = -1 in got
         raise CheckFailed(f"{model} should have {len(want)} neuron(s) with {show(want)} weights each; "
@@ -90,8 +81,8 @@ def check_network(sandbox, ref, kind, args, params, x, hint=None, params_text=No
     scenario_args = dict(kind=kind, args=args, params=params, x=x)
     want = expected(ref, "network", **scenario_args)
     width_one = kind == "mlp" and 1 in args[1][:-1]
-    got = call(sandbox, "network", f"{model}(x)", hint or ("width-one-hidden" if width_one else "neuron-graph"),
-               case, **scenario_args)
+    got = answer(sandbox, "network", f"{model}(x)", hint or ("width-one-hidden" if width_one else "neuron-graph"),
+                 case, **scenario_args, **NN)
     if got["single"] != want["single"]:
         shape = "a single Value" if want["single"] else f"a list of {len(want['outputs'])} Values"
         raise CheckFailed(f"{model}(x) should return {shape}", expected=shape,
@@ -121,8 +112,8 @@ def test_parameters(sandbox, ref):
     """parameters(): w + [b] per neuron, neurons in order, layers in order (MLP(3, [4, 4, 1]) has 41)."""
     for kind, args in (("neuron", [3]), ("layer", [2, 3]), ("mlp", [3, [4, 4, 1]])):
         model = model_text(kind, args)
-        got = call(sandbox, "parameter_order", f"{model}.parameters()", "parameter-order", model,
-                   kind=kind, args=args)
+        got = answer(sandbox, "parameter_order", f"{model}.parameters()", "parameter-order", model,
+                     kind=kind, args=args, **NN)
         count, positions = got["count"], got["positions"]
         if positions != list(range(count)):
             neurons = 1 if kind == "neuron" else len(expected(ref, "structure", kind=kind, args=args))
@@ -166,7 +157,7 @@ def test_random_initialization(sandbox, ref):
     for kind, args, seed in (("neuron", [3], 7), ("mlp", [3, [4, 4, 1]], 1337)):
         model = f"random.seed({seed}); {model_text(kind, args)}"
         want = expected(ref, "random_init", kind=kind, args=args, seed=seed)
-        got = call(sandbox, "random_init", model, "init-order", model, kind=kind, args=args, seed=seed)
+        got = answer(sandbox, "random_init", model, "init-order", model, kind=kind, args=args, seed=seed, **NN)
         if not all_close(got, want):
             same_draws = Counter(show(v) for n in got for v in n) == Counter(show(v) for n in want for v in n)
             i = next((i for i, (mine, theirs) in enumerate(zip(got, want)) if not all_close(mine, theirs)),
@@ -184,7 +175,7 @@ def test_zero_grad(sandbox, ref):
     model = model_text("mlp", [2, [2, 1]])
     case = f"m = {model}; every parameter given a nonzero grad; m.zero_grad()"
     want = expected(ref, "zero_grad", kind="mlp", args=[2, [2, 1]])
-    got = call(sandbox, "zero_grad", "zero_grad()", "zero-grad", case, kind="mlp", args=[2, [2, 1]])
+    got = answer(sandbox, "zero_grad", "zero_grad()", "zero-grad", case, kind="mlp", args=[2, [2, 1]], **NN)
     if not all_close(got, want):
         raise CheckFailed(f"after zero_grad(), (data, grad) of each parameter is {show(got)}, "
                           f"expected {show(want)}", expected=show(want), got=show(got), hint="zero-grad", case=case)

@@ -15,7 +15,7 @@ from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
 from .fatal import StopOnFatal
-from .judge import all_close, close, expected, is_number, raised, show
+from .judge import all_close, answer, close, expected, is_number, raised, show
 from .properties import TRAINING, grading_settings, trainings
 
 pytestmark = pytest.mark.stage("5")
@@ -27,21 +27,13 @@ LECTURE_PARAMS = [[round(math.cos(5 * i + j), 3) for j in range(size + 1)]
 LECTURE_PARAMS_TEXT = "neuron i's w + [b] = [round(cos(5*i + j), 3) for j in ...], neurons counted across layers"
 
 
-def call(sandbox, scenario, what, hint, case, **args):
-    """The scenario's answer; graded code that raises fails the check with ``hint``."""
-    try:
-        return sandbox.call(scenario, **args, **TRAIN)
-    except RaisedException as error:
-        raise raised(error, what, hint, case) from None
-
-
 @pytest.mark.points(3)
 def test_mse_loss(sandbox, ref):
     """mse_loss is the mean of (yp - y)**2, a Value that backpropagates to the predictions."""
     predictions, targets = [0.5, -0.2, 0.9, 0.1], [1.0, -1.0, -1.0, 1.0]
     case = f"mse_loss([Value(p) for p in {predictions}], {targets})"
     want = expected(ref, "mse", predictions=predictions, targets=targets)
-    got = call(sandbox, "mse", "mse_loss", "mse-formula", case, predictions=predictions, targets=targets)
+    got = answer(sandbox, "mse", "mse_loss", "mse-formula", case, predictions=predictions, targets=targets, **TRAIN)
     if not got["value"]:
         raise CheckFailed(f"mse_loss returned {show(got['data'])}, not a Value", expected="a Value",
                           got=show(got["data"]), hint="loss-not-value", case=case)
@@ -62,7 +54,7 @@ def test_sgd_step(sandbox, ref):
     data, grads, lr = [0.5, -1.0, 2.0], [0.1, -0.4, 0.0], 0.05
     case = f"parameters with data {data} and grads {grads}; sgd_step(parameters, lr={lr})"
     want = expected(ref, "sgd", data=data, grads=grads, lr=lr)
-    got = call(sandbox, "sgd", "sgd_step", "sgd-update", case, data=data, grads=grads, lr=lr)
+    got = answer(sandbox, "sgd", "sgd_step", "sgd-update", case, data=data, grads=grads, lr=lr, **TRAIN)
     if not all_close(got["data"], want["data"]):
         uphill = all_close(got["data"], [d + lr * g for d, g in zip(data, grads)])
         raise CheckFailed(f"after sgd_step, the data is {show(got['data'])}, expected {show(want['data'])}"
