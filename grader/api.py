@@ -120,7 +120,7 @@ def _run_pytest(folder, stages, budget_s, checks):
     plugin = GradingPlugin(stages, budget_s)
     inside_kit = checks.is_relative_to(KIT_ROOT)
     args = [
-        str(checks), "--impl", str(folder),
+        *_check_paths(checks, stages), "--impl", str(folder),
         "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
         "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
         # nothing the grade does not use: no cache, no gc.collect() rounds for unraisable exceptions
@@ -134,6 +134,21 @@ def _run_pytest(folder, stages, budget_s, checks):
     with _plain_pytest_environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
         exitcode = pytest.main(args, plugins=[plugin])
     return plugin, exitcode, output.getvalue()
+
+
+def _check_paths(checks, stages):
+    """Only the selected stages' check modules when each has its own, so that a
+    one-stage grade imports only what that stage needs (stage 0 never loads
+    hypothesis); the whole folder otherwise."""
+    if len(stages) == len(STAGE_IDS):
+        return [str(checks)]
+    paths = []
+    for stage in stages:
+        found = sorted(checks.glob("test_bonus*.py" if stage == "bonus" else f"test_stage_{stage}.py"))
+        if len(found) != 1:
+            return [str(checks)]
+        paths.append(str(found[0]))
+    return paths
 
 
 @contextlib.contextmanager

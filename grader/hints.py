@@ -47,6 +47,14 @@ _HINTS = (
     Hint("used-reference", "general", "Your code uses the reference solution",
          "Importing or reading reference/ or grader/ scores nothing for the stages that use it: "
          "the point is to build it yourself."),
+    Hint("too-much-memory", "general", "Your code used too much memory",
+         "The process running your code went past its memory limit (1 GiB) and was stopped. "
+         "Look for a list or graph that grows without end, e.g. a traversal that keeps "
+         "re-adding nodes it has already seen."),
+    Hint("too-much-output", "general", "Your code printed too much",
+         "The process running your code printed past its output limit (8 MB per call) and was "
+         "stopped. Remove the print calls inside your ops and backward(): they run once per "
+         "node, and graded graphs have thousands."),
     Hint("raised-exception", "general", "Your code raised an exception",
          "The call stopped with an exception in your code. The message says which line: run "
          "the case shown in a Python shell to see it happen, and fix that line."),

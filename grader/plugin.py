@@ -18,7 +18,8 @@ import pytest
 
 from .feedback import CheckFailed
 from .hints import HINTS
-from .sandbox import Crashed, GradedCodeError, ImportFailed, NotImplementedYet, TimedOut
+from .sandbox import (Crashed, GradedCodeError, ImportFailed, NotImplementedYet, TimedOut, TooMuchMemory,
+                      TooMuchOutput)
 from .stages import BY_ID, docs_url
 
 MAX_TEXT = 2000  # a message, expected or got: enough to read, never a flood
@@ -154,9 +155,10 @@ class GradingPlugin:
             return dict(outcome="timeout", message=f"your code did not finish: {error.message}",
                         hint_id="timed-out", traceback=traceback)
         if isinstance(error, Crashed):
-            return dict(outcome="crashed", message=error.message, hint_id="crashed", traceback=traceback)
+            hint = {TooMuchMemory: "too-much-memory", TooMuchOutput: "too-much-output"}.get(type(error), "crashed")
+            return dict(outcome="crashed", message=error.message, hint_id=hint, traceback=traceback)
         if isinstance(error, GradedCodeError):
-            return dict(outcome="error", traceback=traceback,
+            return dict(outcome="error", traceback=traceback, hint_id="raised-exception",
                         message=f"your code raised {error.message}{_where(detail, error.message)}")
         if isinstance(error, BudgetExhausted):
             return dict(outcome="timeout", message=f"stopped: the grading time budget ({self.budget_s:g} s) "
