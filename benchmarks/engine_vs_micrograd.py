@@ -104,8 +104,10 @@ def chain_backprops(name, depth):
 
 def deepest_chain(name, limit):
     depth, best = 250, 0
-    while depth <= limit and chain_backprops(name, depth):
+    while depth < limit and chain_backprops(name, depth):
         best, depth = depth, depth * 2
+    if depth >= limit and chain_backprops(name, limit):  # doubling overshot: try the limit itself
+        best = limit
     return best
 
 
