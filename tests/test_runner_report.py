@@ -52,7 +52,7 @@ def test_the_report_hashes_every_graded_file_and_null_for_a_missing_one(tmp_path
 @pytest.mark.parametrize("behaviour, outcome, hint_id, message", [
     ("fail", "failed", "assign-not-accumulate", "a + a: a.grad is wrong"),
     ("not_implemented", "not_implemented", "not-implemented", "not implemented yet: stage 1: Value.__add__"),
-    ("raise", "error", None, "your code raised ZeroDivisionError: float division by zero "
+    ("raise", "error", "raised-exception", "your code raised ZeroDivisionError: float division by zero "
                              "(in engine.py, line 42, in __truediv__: return self * other**-1)"),
     ("import", "error", "import-failed", "engine.py could not be imported: SyntaxError: invalid syntax "
                                          "(in engine.py, line 7: def __add__(self other):)"),
