@@ -128,6 +128,7 @@ def _run_pytest(folder, stages, budget_s, checks):
         # a check's failure says what it needs to; pytest's own tracebacks would parse the
         # source of every frame (seconds, on pristine stubs), Python's are cheap
         "--capture=sys", "--tb=native", "-q", "--no-header", "--no-summary",
+        "--assert=plain",  # checks raise CheckFailed, never a bare assert: rewriting them is wasted time
         "--continue-on-collection-errors",
     ]
     output = io.StringIO()
