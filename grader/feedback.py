@@ -15,3 +15,21 @@ class CheckFailed(AssertionError):
         self.got = got
         self.hint = hint
         self.case = case
+
+
+def location(detail, message=""):
+    """`` (in engine.py, line 42, in __add__: <code>)``: where in the graded file it happened.
+
+    ``detail`` is a GradedCodeError's ``detail``. A SyntaxError's message
+    already names the file and line: then only the code is added.
+    """
+    where = (detail or {}).get("where") or {}
+    if not where.get("file"):
+        return ""
+    code = f": {where['code']}" if where.get("code") else ""
+    if f"{where['file']}, line {where.get('line')}" in message:
+        return code
+    text = f" (in {where['file']}, line {where.get('line')}"
+    if where.get("function") and where["function"] != "<module>":
+        text += f", in {where['function']}"
+    return text + code + ")"

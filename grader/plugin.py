@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from .feedback import CheckFailed
+from .feedback import CheckFailed, location
 from .hints import HINTS
 from .sandbox import (Crashed, GradedCodeError, ImportFailed, NotImplementedYet, TimedOut, TooMuchMemory,
                       TooMuchOutput)
@@ -149,7 +149,7 @@ class GradingPlugin:
             return dict(outcome="not_implemented", message=f"not implemented yet: {what}" if what else
                         "not implemented yet", hint_id="not-implemented", traceback=traceback)
         if isinstance(error, ImportFailed):
-            return dict(outcome="error", message=error.message + _where(detail, error.message),
+            return dict(outcome="error", message=error.message + location(detail, error.message),
                         hint_id="import-failed", traceback=traceback)
         if isinstance(error, TimedOut):
             return dict(outcome="timeout", message=f"your code did not finish: {error.message}",
@@ -159,7 +159,7 @@ class GradingPlugin:
             return dict(outcome="crashed", message=error.message, hint_id=hint, traceback=traceback)
         if isinstance(error, GradedCodeError):
             return dict(outcome="error", traceback=traceback, hint_id="raised-exception",
-                        message=f"your code raised {error.message}{_where(detail, error.message)}")
+                        message=f"your code raised {error.message}{location(detail, error.message)}")
         if isinstance(error, BudgetExhausted):
             return dict(outcome="timeout", message=f"stopped: the grading time budget ({self.budget_s:g} s) "
                                                    "ran out during this check", hint_id="timed-out")
@@ -251,23 +251,6 @@ def _leaf(error):
         telling = [e for e in error.exceptions if isinstance(e, (CheckFailed, GradedCodeError))]
         error = (telling or error.exceptions)[0]
     return error
-
-
-def _where(detail, message):
-    """`` (in engine.py, line 42, in __add__: <code>)``: where in the graded file it happened.
-
-    A SyntaxError's message already names the file and line: then only the code is added.
-    """
-    where = detail.get("where") or {}
-    if not where.get("file"):
-        return ""
-    code = f": {where['code']}" if where.get("code") else ""
-    if f"{where['file']}, line {where.get('line')}" in message:
-        return code
-    text = f" (in {where['file']}, line {where.get('line')}"
-    if where.get("function") and where["function"] != "<module>":
-        text += f", in {where['function']}"
-    return text + code + ")"
 
 
 def _describe(error):

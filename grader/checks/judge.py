@@ -4,7 +4,7 @@ import json
 import math
 
 from grader import scenarios
-from grader.feedback import CheckFailed
+from grader.feedback import CheckFailed, location
 from grader.sandbox import RaisedException
 
 REL_TOL, ABS_TOL = 1e-6, 1e-9  # the lecture itself prints -1.4999999999999996
@@ -53,18 +53,9 @@ def require_number(got, what, hint, case=None):
     return got
 
 
-def where(error):
-    """`` (engine.py line 12: return self.data)`` for a GradedCodeError with a location, else ``""``."""
-    place = (getattr(error, "detail", None) or {}).get("where") or {}
-    if not place.get("file"):
-        return ""
-    code = f": {place['code']}" if place.get("code") else ""
-    return f" ({place['file']} line {place.get('line')}{code})"
-
-
 def raised(error, what, hint, case=None):
     """A CheckFailed for graded code that raised ``error`` while doing ``what``."""
-    return CheckFailed(f"{what} raised {error.message}{where(error)}", expected="no exception",
+    return CheckFailed(f"{what} raised {error.message}{location(error.detail, error.message)}", expected="no exception",
                        got=error.message, hint=hint, case=case)
 
 
