@@ -5,4 +5,7 @@ the grader also runs where that file is absent (the Gradescope autograder
 zip); a kit test keeps the two equal.
 """
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+KIT_ROOT = Path(__file__).resolve().parent.parent  # beside grader/: reference/, student/, docs/

@@ -11,10 +11,9 @@ import os
 import time
 from pathlib import Path
 
-from . import honesty, report
+from . import KIT_ROOT, honesty, report
 from .stages import MODULES, STAGES
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_DIR = KIT_ROOT / "grader" / "checks"
 DEFAULT_BUDGET_S = 120.0
 STAGE_IDS = tuple(s.id for s in STAGES)

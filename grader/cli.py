@@ -12,11 +12,11 @@ import sys
 import traceback
 from pathlib import Path
 
+from . import KIT_ROOT
 from .stages import STAGES
 
 OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
 STUDENT_ID_ENV = "MICROGRAD_KIT_STUDENT_ID"
-KIT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REPORT = KIT_ROOT / "reports" / "grade-report.json"
 TOOLS = {  # subcommand -> the module whose main(argv) runs it
     "verify": "grader.verify",

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import KIT_ROOT
 from .api import DEFAULT_BUDGET_S
 from .instructor import claims, summary
 from .instructor.atomic import write_atomic
@@ -35,7 +36,6 @@ from .instructor.processes import run_bounded, stop_all
 from .instructor.progress import Progress
 from .stages import STAGES
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADED_STAGES = [s for s in STAGES if s.points]  # the bonus counts for nothing: no column
 
 

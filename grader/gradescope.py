@@ -23,6 +23,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from . import KIT_ROOT
 from .hints import HINTS
 from .instructor import claims
 from .instructor.atomic import write_atomic
@@ -30,7 +31,6 @@ from .instructor.layout import PACKAGE_FILES, SubmissionError, unpack
 from .instructor.processes import run_bounded
 from .stages import STAGES
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "instructor" / "gradescope"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 DEFAULT_TIMEOUT = 480  # seconds; Gradescope stops an autograder at 10 minutes unless told otherwise

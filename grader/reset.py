@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+from . import KIT_ROOT
+
 FILES = ("engine", "nn", "train", "derivatives", "__init__")
 
 

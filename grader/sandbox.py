@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import KIT_ROOT
 from .stages import MODULES
 
 try:  # Linux: start workers with address-space randomisation off
@@ -48,8 +49,7 @@ def _fixed_addresses():
     _personality(ADDR_NO_RANDOMIZE)
 from .worker import CHANNEL_BROKEN, HEADER
 
-GRADER_DIR = Path(__file__).resolve().parent
-KIT_ROOT = GRADER_DIR.parent
+GRADER_DIR = KIT_ROOT / "grader"
 REFERENCE_DIR = KIT_ROOT / "reference"
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 EXCERPT_BYTES = 2000

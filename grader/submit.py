@@ -14,13 +14,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+from . import KIT_ROOT
 from .cli import DEFAULT_REPORT, STUDENT_ID_ENV, _shown
 from .instructor import claims
 from .instructor.atomic import write_atomic
 from .instructor.layout import PACKAGE_FILES
 from .stages import STAGES
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,79}")
 REGRADE = "run `nox -s grade` again (it rewrites the report), then `nox -s submit`"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import jsonschema
 
+from conftest import KIT_ROOT
 from grader.stages import STAGES
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_FILES = ("__init__.py", "engine.py", "nn.py", "train.py", "derivatives.py")
 SCHEMA = json.loads((KIT_ROOT / "grader" / "schema" / "grade-report.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())

@@ -2,14 +2,13 @@
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from grader.hints import HINTS
 from grader.stages import STAGES
+from conftest import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS = KIT_ROOT / "grader" / "checks"
 
 

@@ -13,8 +13,8 @@ import pytest
 from grading_support import grade_folder, stage_results
 
 from grader.stages import BY_ID, MODULES, STAGES
+from conftest import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 CORRECT = Path(__file__).resolve().parent / "corpus" / "correct"
 STYLES = sorted(p.name for p in CORRECT.iterdir() if p.is_dir())
 MUTATIONS = tomllib.loads((CORRECT.parent / "buggy" / "mutations.toml").read_text())["mutation"]

@@ -13,13 +13,12 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from html import unescape
-from pathlib import Path
 
 import pytest
 import yaml
 from mkdocs.exceptions import PluginError
+from conftest import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 HOOKS = KIT_ROOT / "docs" / "hooks"
 BUILD_BUDGET_S = 20.0
 STAGE_PAGES = {

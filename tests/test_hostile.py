@@ -23,8 +23,8 @@ import pytest
 from grader import api, honesty, scenarios
 from grader.sandbox import GradedCodeError, Sandbox
 from grader.stages import BY_ID, MODULES
+from conftest import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus" / "hostile"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.json").is_file())
 CALL_TIMEOUT = 1.0  # the hostile loops need not run the default 5 s to prove they are stopped
