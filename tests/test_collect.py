@@ -14,6 +14,7 @@ import pytest
 
 from conftest import KIT_ROOT
 from grader.instructor.layout import SubmissionError, unpack
+from grader.instructor.processes import run_bounded
 from instructor_support import (FAST_STAGES, folder_files, graded_reference, grader,  # noqa: F401
                                 make_zip, stub_folder)
 from runner_support import validate
@@ -194,20 +195,40 @@ def test_the_class_summary_says_what_to_reteach_with_docs_links(collected):
         validate(json.loads(path.read_text()))
 
 
-def test_a_submission_that_overruns_is_stopped_with_its_workers(tmp_path, graded_reference):
+def test_a_regrade_that_overruns_is_stopped_and_its_row_says_why(tmp_path, graded_reference):
+    """The time limit is a backstop for a grader that never finishes; no grader starts within 0.1 s."""
     folder, _ = graded_reference
     class_ = tmp_path / "class"
     class_.mkdir()
-    make_zip(class_ / "loop.zip", {**folder_files(folder), "derivatives.py": "while True:\n    pass\n"})
-    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "2", "--stage", "0")
+    make_zip(class_ / "slow.zip", folder_files(folder))
+    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "0.1", "--stage", "0")
     assert finished.returncode == 0, finished.stderr
     with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
         [row] = csv.DictReader(f)
-    assert "error" in row["flags"].split() and "longer than 2 s" in row["details"]
+    assert "error" in row["flags"].split() and "longer than 0.1 s" in row["details"]
+
+
+def test_an_overrun_kills_the_whole_tree_even_processes_in_sessions_of_their_own(tmp_path):
+    """As the grader's workers are: a spinning grandchild in its own session must not outlive the timeout."""
+    pid_file = tmp_path / "grandchild.pid"
+    spin = "import os, sys\nopen(sys.argv[1], 'w').write(str(os.getpid()))\nwhile True:\n    pass\n"
+    parent = ("import subprocess, sys, time\n"
+              f"subprocess.Popen([sys.executable, '-c', {spin!r}, {str(pid_file)!r}], start_new_session=True)\n"
+              "time.sleep(3600)\n")
+    assert run_bounded([sys.executable, "-c", parent], 5) is None
+    assert pid_file.exists(), "the grandchild never started within 5 s"
+    grandchild = pid_file.read_text()
     deadline = time.monotonic() + 5
-    while _running("micrograd-collect-") and time.monotonic() < deadline:
+    while _alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running("micrograd-collect-"), "a worker outlived the submission it graded"
+    assert not _alive(grandchild), "a process in its own session outlived the timeout"
+
+
+def _alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _running(word):
@@ -234,5 +255,7 @@ def test_ctrl_c_stops_the_run_at_once_and_leaves_nothing_running(tmp_path):
     _, err = collect.communicate(timeout=30)
     assert collect.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "gradebook.csv").exists()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 5  # SIGKILLed processes take a moment to go
+    while _running("micrograd-collect-") and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not _running("micrograd-collect-")

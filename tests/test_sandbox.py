@@ -204,11 +204,11 @@ def test_a_garbled_channel_costs_one_call_and_nothing_else(tmp_path, garble):
             return _honest_tanh(self)
         Value.tanh = _garbling_tanh
     """)
-    with Sandbox(folder, call_timeout=2) as sandbox:
+    with Sandbox(folder, call_timeout=10) as sandbox:
         start = time.monotonic()
         with pytest.raises(Crashed) as garbled:
             sandbox.call("selftest_engine", modules=("engine",))
-        assert time.monotonic() - start < 2.5
+        assert time.monotonic() - start < 5  # found out at once, not left to the call's timeout
         assert "garbled answer" in garbled.value.message or "closed the channel" in garbled.value.message
         assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
 
