@@ -97,6 +97,11 @@ def trainings(draw):
     return nin, nouts, params, xs, ys, 1 + draw(_below(4)), draw(_RATES)
 
 
+# The lecture's two worked examples, as (spec, inputs): L = (a*b + c)*f, and the tanh neuron.
+LECTURE_EXPRESSION = (exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
+LECTURE_NEURON = (exprs.parse("tanh(x1*w1 + x2*w2 + b)", ["x1", "x2", "w1", "w2", "b"]),
+                  [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
+
 # Explicit first examples: most mistakes show on them, and a failing explicit
 # example is reported at once, without generating or shrinking anything.
 RICH_EXPRESSION = (exprs.parse("2.0*tanh(a*b) - a/b + relu(b - 0.5)*log(a + 2.0) + 1.0/exp(a)**2"

@@ -14,7 +14,7 @@ from grader.sandbox import RaisedException
 
 from .fatal import StopOnFatal
 from .judge import close, exception_hint, raised, require_number, show
-from .properties import RICH_EXPRESSION, expressions, grading_settings
+from .properties import LECTURE_NEURON, RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("bonus")
 ENGINE = dict(modules=("engine",))
@@ -60,8 +60,7 @@ def check_against_torch(sandbox, torch, spec, inputs):
 @pytest.mark.points(0)
 def test_lecture_neuron_matches_torch(sandbox, torch):
     """The lecture's tanh neuron: the same output and gradients as PyTorch."""
-    check_against_torch(sandbox, torch, exprs.parse("tanh(x1*w1 + x2*w2 + b)", ["x1", "x2", "w1", "w2", "b"]),
-                        [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
+    check_against_torch(sandbox, torch, *LECTURE_NEURON)
 
 
 @pytest.mark.points(0)

@@ -10,7 +10,7 @@ from grader.sandbox import RaisedException
 from .fatal import StopOnFatal
 from .graphs import node_verdict
 from .judge import exception_hint, expected, raised
-from .properties import RICH_EXPRESSION, expressions, grading_settings
+from .properties import LECTURE_EXPRESSION, LECTURE_NEURON, RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("1")
 ENGINE = dict(modules=("engine",))
@@ -97,9 +97,8 @@ def test_reflected_ops(sandbox, ref):
 @pytest.mark.points(1)
 def test_lecture_forward(sandbox, ref):
     """The lecture's L = (a*b + c)*f and its tanh neuron give -8.0 and 0.7071."""
-    check_forward(sandbox, ref, exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
-    check_forward(sandbox, ref, exprs.parse("tanh(x1*w1 + x2*w2 + b)", ["x1", "x2", "w1", "w2", "b"]),
-                  [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
+    check_forward(sandbox, ref, *LECTURE_EXPRESSION)
+    check_forward(sandbox, ref, *LECTURE_NEURON)
 
 
 @pytest.mark.points(3)

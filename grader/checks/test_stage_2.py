@@ -19,7 +19,7 @@ from grader.sandbox import GradedCodeError, RaisedException
 from .fatal import StopOnFatal
 from .graphs import entry_names, node_verdict
 from .judge import all_close, close, exception_hint, expected, raised, require_number, show
-from .properties import PRIMITIVE_EXPRESSION, expressions, grading_settings
+from .properties import LECTURE_EXPRESSION, LECTURE_NEURON, PRIMITIVE_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("2")
 ENGINE = dict(modules=("engine",))
@@ -218,9 +218,8 @@ def test_composite_backward(sandbox, ref):
 @pytest.mark.points(2)
 def test_lecture_backward(sandbox, ref):
     """The lecture's L = (a*b + c)*f and its tanh neuron: every node's grad (x1.grad = -1.5, w1.grad = 1.0)."""
-    check_graph(sandbox, ref, exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
-    check_graph(sandbox, ref, exprs.parse("tanh(x1*w1 + x2*w2 + b)", ["x1", "x2", "w1", "w2", "b"]),
-                [2.0, 0.0, -3.0, 1.0, 6.8813735870195432])
+    check_graph(sandbox, ref, *LECTURE_EXPRESSION)
+    check_graph(sandbox, ref, *LECTURE_NEURON)
 
 
 @pytest.mark.points(3)

@@ -16,7 +16,7 @@ from grader.sandbox import Crashed, RaisedException, TimedOut
 from .fatal import StopOnFatal
 from .graphs import entry_names
 from .judge import close, error_type, expected, raised, require_number, show
-from .properties import RICH_EXPRESSION, expressions, grading_settings
+from .properties import LECTURE_EXPRESSION, RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("3")
 ENGINE = dict(modules=("engine",))
@@ -78,7 +78,7 @@ def check_backprop(sandbox, ref, spec, inputs, judge_log=None):
 @pytest.mark.points(4)
 def test_lecture_backprop(sandbox, ref):
     """backward() on the lecture's L = (a*b + c)*f gives a.grad = 6, b.grad = -4, c.grad = -2, f.grad = 4."""
-    check_backprop(sandbox, ref, exprs.parse("(a*b + c)*f", "abcf"), [2.0, -3.0, 10.0, -2.0])
+    check_backprop(sandbox, ref, *LECTURE_EXPRESSION)
 
 
 @pytest.mark.points(2)
