@@ -19,10 +19,10 @@ OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
 STUDENT_ID_ENV = "MICROGRAD_KIT_STUDENT_ID"
 DEFAULT_REPORT = KIT_ROOT / "reports" / "grade-report.json"
 TOOLS = {  # subcommand -> the module whose main(argv) runs it
-    "verify": "grader.verify",
+    "verify": "grader.instructor.verify",
     "submit": "grader.submit",
-    "collect": "grader.collect",
-    "gradescope": "grader.gradescope",
+    "collect": "grader.instructor.collect",
+    "gradescope": "grader.instructor.gradescope",
 }
 USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
@@ -148,11 +148,11 @@ def _gradescope():
     from .api import UsageError
 
     try:
-        return importlib.import_module("grader.gradescope")
+        return importlib.import_module("grader.instructor.gradescope")
     except ModuleNotFoundError as error:
-        if error.name != "grader.gradescope":
+        if error.name != "grader.instructor.gradescope":
             raise
-        raise UsageError("--gradescope needs grader/gradescope.py, which this copy of the kit lacks") from None
+        raise UsageError("--gradescope needs grader/instructor/gradescope.py, which this copy of the kit lacks") from None
 
 
 def _grader_crashed(error, args, *, folder, student_id):

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from conftest import KIT_ROOT
-from grader.gradescope import results_from
+from grader.instructor.gradescope import results_from
 from instructor_support import (FAST_STAGES, PACKAGE_FILES, folder_files, graded_reference,  # noqa: F401
                                 grader, make_zip, stub_folder)
 

@@ -1,4 +1,7 @@
-"""What the instructor tools share: reading submissions, checking claims, the class summary.
+"""The instructor's tools, and what they share.
 
-The entry points are ``grader.submit``, ``grader.collect`` and ``grader.gradescope``.
+``collect`` regrades a class, ``verify`` checks one submitted report,
+``gradescope`` runs the grader on Gradescope; beside them, reading
+submissions (``layout``), checking claims (``claims``), the class summary
+(``summary``). The student's own ``grader.submit`` packs what these read.
 """

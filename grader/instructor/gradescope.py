@@ -23,15 +23,15 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from . import KIT_ROOT
-from .hints import HINTS
-from .instructor import claims
-from .instructor.atomic import write_atomic
-from .instructor.layout import PACKAGE_FILES, SubmissionError, unpack
-from .instructor.processes import run_bounded
-from .stages import STAGES
+from .. import KIT_ROOT
+from ..hints import HINTS
+from ..stages import STAGES
+from . import claims
+from .atomic import write_atomic
+from .layout import PACKAGE_FILES, SubmissionError, unpack
+from .processes import run_bounded
 
-SCRIPTS = Path(__file__).resolve().parent / "instructor" / "gradescope"
+SCRIPTS = Path(__file__).resolve().parent / "gradescope_files"
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 DEFAULT_TIMEOUT = 480  # seconds; Gradescope stops an autograder at 10 minutes unless told otherwise
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # the same kit always builds the same zip

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .instructor import claims
+from . import claims
 
 MATCH, MISMATCH, USAGE, GRADER_FAILED = 0, 1, 2, 3
 
@@ -29,7 +29,7 @@ def main(argv=None):
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else USAGE
 
-    from . import api
+    from .. import api
 
     try:
         claimed = claims.load_report(args.report)

@@ -27,14 +27,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import KIT_ROOT
-from .api import DEFAULT_BUDGET_S
-from .instructor import claims, summary
-from .instructor.atomic import write_atomic
-from .instructor.layout import SubmissionError, unpack
-from .instructor.processes import run_bounded, stop_all
-from .instructor.progress import Progress
-from .stages import STAGES
+from .. import KIT_ROOT
+from ..api import DEFAULT_BUDGET_S
+from ..stages import STAGES
+from . import claims, summary
+from .atomic import write_atomic
+from .layout import SubmissionError, unpack
+from .processes import run_bounded, stop_all
+from .progress import Progress
 
 GRADED_STAGES = [s for s in STAGES if s.points]  # the bonus counts for nothing: no column
 
