@@ -36,6 +36,7 @@ CSS = """
 body { margin: 0; background: var(--bg); color: var(--fg);
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 header, nav, main, footer { max-width: 60rem; margin: 0 auto; padding: 0 1rem; }
+footer { margin-top: 2rem; padding-bottom: 1rem; }
 a { color: var(--link); }
 a:focus-visible, summary:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--focus);
   outline-offset: 2px; }
@@ -363,7 +364,7 @@ def _history(stages, history):
 def _spark(stage, history):
     """A small line chart of one stage's score over the grades that graded it."""
     points = [h["stages"][stage["id"]] for h in history if stage["id"] in h["stages"]]
-    if len(points) < 2:
+    if len(points) < 2 or not stage["max_score"]:  # the bonus scores no points: nothing to chart
         return ""
     top = max(p["max_score"] for p in points) or 1
     w, h, pad = 180, 48, 6
