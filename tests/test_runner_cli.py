@@ -58,7 +58,8 @@ def test_a_grade_writes_a_valid_report_and_exits_0(tmp_path):
     assert done.returncode == 0, done.stderr
     grading = validate(json.loads(report.read_text()))
     assert (grading["score"], grading["student_id"]) == (100, "s-001")
-    assert done.stdout.rstrip().splitlines()[-1].startswith("Total 100/100   report: ")
+    total, page = done.stdout.rstrip().splitlines()[-2:]
+    assert total.startswith("Total 100/100   report: ") and page.startswith("HTML report: ")
     assert done.stdout.rstrip().endswith(str(report))
     assert list(report.parent.iterdir()) == [report]  # no temporary file left behind
     assert json.loads(results.read_text())["score"] == 100  # the same grade, in Gradescope's format
