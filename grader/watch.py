@@ -15,7 +15,7 @@ import time
 from .stages import MODULES, STAGES
 
 POLL_S = 0.05  # how often the files are looked at
-SETTLE_S = 0.05  # an editor may write a file in steps: wait until it stops changing
+SETTLE_S = 0.03  # an editor may write a file in steps: wait until it stops changing
 
 
 def snapshot(folder):
