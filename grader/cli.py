@@ -103,6 +103,9 @@ def grade_command(argv):
     try:
         if student_id is not None and not student_id.isprintable():
             raise api.UsageError("the student id must be one line of printable text")
+        if args.watch and (args.gradescope or args.fail_under is not None):
+            raise api.UsageError("--watch regrades until you stop it: it has no final score for "
+                                 "--fail-under or --gradescope")
         if args.report.is_dir():
             raise api.UsageError(f"--report {args.report} is a folder; give the path of the file to write")
         gradescope = _gradescope() if args.gradescope else None  # loaded before any graded code runs

@@ -201,6 +201,30 @@ def test_a_page_that_cannot_be_written_is_said_and_the_grade_stands(tmp_path, ca
     assert "HTML report:" not in out.out
 
 
+def run_grader(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=KIT_ROOT, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "NO_COLOR": "1", **(env or {})})
+
+
+def test_open_opens_the_page_in_the_browser_or_says_there_is_none(tmp_path):
+    report, opened = tmp_path / "r.json", tmp_path / "opened.txt"
+    # webbrowser runs $BROWSER with %s replaced by the page's URL: here a shell that writes it down
+    done = run_grader("--impl", "reference", "--stage", "0", "--report", report, "--open",
+                      env={"BROWSER": f"/bin/sh -c 'echo \"$0\" > {opened}' %s"})
+    assert done.returncode == 0, done.stderr
+    assert opened.read_text().strip() == report.with_suffix(".html").as_uri()
+    done = run_grader("--impl", "reference", "--stage", "0", "--report", report, "--open",
+                      env={"BROWSER": str(tmp_path / "no-such-browser"), "DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert f"no web browser found here; open {report.with_suffix('.html')} in one yourself" in done.stderr
+
+
+def test_watch_takes_no_final_score_options(capsys):
+    for option in (["--fail-under", "50"], ["--gradescope", "results.json"]):
+        assert cli.main(["--watch", *option]) == cli.USAGE
+        assert "--watch regrades until you stop it" in capsys.readouterr().err
+
+
 def test_watch_regrades_the_stages_a_save_touches(tmp_path):
     """A real ``python -m grader --watch``: a save in derivatives.py regrades stage 0 only; Ctrl-C ends it."""
     folder = assemble(BASE, tmp_path / "submission")
