@@ -156,8 +156,13 @@ def test_the_one_bug_report_draws_the_graph_where_the_gradient_departs(one_bug):
     assert lecture["hint"].split(":")[0] in lecture_item and lecture["docs"] in lecture_item
 
 
-def test_a_graph_that_was_built_wrong_parts_at_the_node_built_wrong(tmp_path, capsys):
-    folder = one_bug_folder(tmp_path / "submission", "tanh forgets the 2 in e^2x")
+@pytest.mark.parametrize("mutation, op, wrong_data", [
+    ("tanh forgets the 2 in e^2x", "tanh", True),
+    ("log10 instead of the natural log", "log", True),  # inside generated graphs too, after a + 2.0 etc.
+    ("_prev holds the operands' data", "mul", False),  # the right number, built from copies
+])
+def test_a_graph_that_was_built_wrong_parts_at_the_node_built_wrong(mutation, op, wrong_data, tmp_path, capsys):
+    folder = one_bug_folder(tmp_path / "submission", mutation)
     status, _ = grade(capsys, folder, tmp_path / "r.json", "--stage", "1")
     document = json.loads((tmp_path / "r.json").read_text())
     validate(document)
@@ -165,8 +170,8 @@ def test_a_graph_that_was_built_wrong_parts_at_the_node_built_wrong(tmp_path, ca
     assert graphs
     for graph in graphs:
         first = graph["first_difference"]
-        assert graph["nodes"][first - len(graph["inputs"])]["op"] == "tanh"
-        assert graph["values"][first]["data"] != graph["values"][first]["expected_data"]
+        assert graph["nodes"][first - len(graph["inputs"])]["op"] == op
+        assert (graph["values"][first]["data"] != graph["values"][first]["expected_data"]) == wrong_data
         assert all(v["data"] == v["expected_data"] for v in graph["values"][:first])
 
 
