@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import KIT_ROOT
+from . import KIT_ROOT, isolation
 from .stages import STAGES
 
 OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
@@ -27,6 +27,7 @@ TOOLS = {  # subcommand -> the module whose main(argv) runs it
 USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
                         [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
+                        [--isolation MODE]
        python -m grader verify REPORT --impl FOLDER
        python -m grader submit|collect|gradescope ...   (each has its own --help)"""
 
@@ -79,6 +80,10 @@ def parser():
     p.add_argument("--time-budget", type=_seconds, default=None, metavar="S",
                    help=f"stop grading after S seconds; checks left are reported as not run "
                         f"(default: {DEFAULT_BUDGET_S:g})")
+    p.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
+                   help="how graded code is walled off: os (bubblewrap), user (an unprivileged user), "
+                        "self-check (the in-process guard only) or auto, the strongest this machine gives "
+                        f"(default: ${isolation.ENV} or auto)")
     p.add_argument("--checks", type=Path, default=None, metavar="DIR",
                    help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
     return p
@@ -105,6 +110,8 @@ def grade_command(argv):
             options["budget_s"] = args.time_budget
         if args.checks is not None:
             options["checks"] = args.checks
+        if args.isolation is not None:
+            options["isolation_mode"] = args.isolation
         document = api.grade(folder, **options)
     except api.UsageError as error:
         return _usage_error(str(error))
