@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from . import KIT_ROOT, honesty, report
+from . import KIT_ROOT, honesty, isolation, report
 from .stages import MODULES, STAGES
 
 CHECKS_DIR = KIT_ROOT / "grader" / "checks"
@@ -64,13 +64,15 @@ def select_stages(stages):
 
 
 def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DEFAULT_BUDGET_S,
-          checks=CHECKS_DIR):
+          checks=CHECKS_DIR, isolation_mode=None):
     """Grade ``folder`` and return the report document (pytest-json-report's, plus ``grading``).
 
     ``stages``: stage ids to grade (default: all). ``report_path``: where to
     write the report, atomically (default: nowhere). ``budget_s``: the run's
     time budget; checks it leaves no time for are reported ``not_run``.
-    ``checks``: the folder of checks (the kit's own by default). A report
+    ``checks``: the folder of checks (the kit's own by default).
+    ``isolation_mode``: ``os``, ``user``, ``self-check`` or ``auto`` (default:
+    ``$MICROGRAD_KIT_ISOLATION``, else the strongest this machine gives). A report
     whose ``grading.errors`` is not empty marks a run in which the grader
     itself failed. Raises UsageError for bad arguments, GradingInterrupted on
     Ctrl-C.
@@ -80,9 +82,13 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     if not budget_s > 0:
         raise UsageError(f"the time budget must be a positive number of seconds, not {budget_s}")
     checks = Path(checks).resolve()
+    try:
+        mode = isolation.choose(isolation_mode)
+    except isolation.Unavailable as error:
+        raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
     flags, errors = _static_flags(folder)
-    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks)
+    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -95,7 +101,7 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     document["grading"] = report.grading(
         folder=folder, student_id=student_id or None, stages=selected,
         check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
-        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s)
+        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode)
     document["environment"] = document["grading"]["environment"]
     if report_path is not None:
         report.write(document, report_path)
@@ -110,7 +116,7 @@ def _static_flags(folder):
         return [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
 
 
-def _run_pytest(folder, stages, budget_s, checks):
+def _run_pytest(folder, stages, budget_s, checks, mode):
     """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
     import pytest
 
@@ -119,7 +125,7 @@ def _run_pytest(folder, stages, budget_s, checks):
     plugin = GradingPlugin(stages, budget_s)
     inside_kit = checks.is_relative_to(KIT_ROOT)
     args = [
-        *_check_paths(checks, stages), "--impl", str(folder),
+        *_check_paths(checks, stages), "--impl", str(folder), "--isolation", mode,
         "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
         "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
         # nothing the grade does not use: no cache, no gc.collect() rounds for unraisable exceptions

@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import KIT_ROOT
+from . import KIT_ROOT, isolation
 from .stages import STAGES
 
 OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
@@ -27,7 +27,7 @@ TOOLS = {  # subcommand -> the module whose main(argv) runs it
 USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
                         [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
-                        [--open] [--watch]
+                        [--isolation MODE] [--open] [--watch]
        python -m grader verify REPORT --impl FOLDER
        python -m grader submit|collect|gradescope ...   (each has its own --help)"""
 
@@ -81,6 +81,10 @@ def parser():
     p.add_argument("--time-budget", type=_seconds, default=None, metavar="S",
                    help=f"stop grading after S seconds; checks left are reported as not run "
                         f"(default: {DEFAULT_BUDGET_S:g})")
+    p.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
+                   help="how graded code is walled off: os (bubblewrap), user (an unprivileged user), "
+                        "self-check (the in-process guard only) or auto, the strongest this machine gives "
+                        f"(default: ${isolation.ENV} or auto)")
     p.add_argument("--open", action="store_true",
                    help="open the HTML report in the web browser once it is written")
     p.add_argument("--watch", action="store_true",
@@ -115,6 +119,8 @@ def grade_command(argv):
             options["budget_s"] = args.time_budget
         if args.checks is not None:
             options["checks"] = args.checks
+        if args.isolation is not None:
+            options["isolation_mode"] = args.isolation
         if args.watch:
             return _watch(args, folder, options)
         document = api.grade(folder, **options)
