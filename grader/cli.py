@@ -238,22 +238,20 @@ def _watch(args, folder, options):
     def grade(stages):
         return api.grade(folder, **{**options, "stages": stages})
 
+    opened = []
+
     def show(document, regraded):
+        """Write the merged report; print what was regraded, and the new total over every stage."""
         _publish(document, args, shown=regraded)
         if len(regraded["grading"]["selected_stages"]) < len(document["grading"]["selected_stages"]):
             grading = document["grading"]
             _print(f"All stages: {grading['score']:g}/{grading['max_score']:g}\n")
-
-    opened = []
-
-    def show_and_open(document, regraded):
-        show(document, regraded)
-        if args.open and not opened:
+        if args.open and not opened:  # once: the student reloads the page after that
             opened.append(True)
             _open(html_path(args.report))
 
     selected = api.select_stages(args.stage)
-    return watch.run(folder, selected, grade, show_and_open, out=lambda text: _print(text + "\n"))
+    return watch.run(folder, selected, grade, show, out=lambda text: _print(text + "\n"))
 
 
 def _gradescope():
