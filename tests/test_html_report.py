@@ -24,7 +24,8 @@ from runner_support import validate
 from test_corpus import BASE, MUTATIONS, assemble
 
 from conftest import KIT_ROOT
-from grader import cli, history, html_report
+from grader import cli, exprs, history, html_report
+from grader.checks.graphs import graph_payload
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -173,6 +174,27 @@ def test_a_graph_that_was_built_wrong_parts_at_the_node_built_wrong(mutation, op
         assert graph["nodes"][first - len(graph["inputs"])]["op"] == op
         assert (graph["values"][first]["data"] != graph["values"][first]["expected_data"]) == wrong_data
         assert all(v["data"] == v["expected_data"] for v in graph["values"][:first])
+
+
+def test_where_values_part_data_from_the_inputs_up_then_grads_from_the_output_down():
+    spec = exprs.parse("tanh(a*b) + a", "ab")  # entries: a, b, a*b, tanh(a*b), output
+    data = exprs.evaluate(spec, [0.5, -1.0])
+    grads = [0.58, -0.21, 0.42, 1.0, 1.0]
+
+    def first(got_data=data, got_grads=grads):
+        return graph_payload(spec, [0.5, -1.0], data=got_data, want_data=data, grads=got_grads,
+                             want_grads=grads)["first_difference"]
+
+    assert first() is None
+    wrong_data = list(data)
+    wrong_data[2] = wrong_data[4] = 9.0
+    assert first(got_data=wrong_data, got_grads=[0.0] * 5) == 2  # a*b's data, before any grad
+    assert first(got_grads=[0.0, 0.0, 0.0, 1.0, 1.0]) == 2  # tanh's rule: a*b is the first grad down
+    assert first(got_grads=[0.0, -0.21, 0.42, 1.0, 1.0]) == 0  # then the inputs, in order
+    payload = graph_payload(spec, [0.5, -1.0], data=[0.5, -1.0, float("nan"), {"not_a_number": "str",
+                            "repr": "'x'"}, None], want_data=data)
+    assert [v["data"] for v in payload["values"]][2:] == ["nan", "'x' (a str, not a number)", None]
+    assert payload["first_difference"] == 2 and payload["labels"] == exprs.labels(spec)
 
 
 def test_history_is_appended_for_the_students_own_runs_and_drawn(tmp_path, capsys, monkeypatch):
