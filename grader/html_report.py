@@ -64,7 +64,7 @@ dl.feedback { display: grid; grid-template-columns: max-content 1fr; gap: .15rem
 dl.feedback dt { font-weight: 600; }
 dl.feedback dd { margin: 0; overflow-wrap: anywhere; }
 code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; }
-pre { background: var(--panel); padding: .5rem; overflow: auto; }
+pre { background: var(--panel); padding: .5rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 .flag, .errors { color: var(--warn); font-weight: 600; }
 figure { margin: .6rem 0; }
 figcaption { color: var(--muted); font-size: .9rem; }

@@ -23,7 +23,7 @@ import pytest
 from runner_support import validate
 from test_corpus import BASE, MUTATIONS, assemble
 
-from conftest import KIT_ROOT
+from conftest import KIT_ROOT, pristine_stub_sources
 from grader import cli, exprs, history, html_report
 from grader.checks.graphs import graph_payload
 
@@ -324,6 +324,18 @@ def page_with_history(one_bug, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def stubs_page(tmp_path_factory):
+    """The pristine stubs' report: every check not implemented, with tracebacks."""
+    tmp = tmp_path_factory.mktemp("stubs")
+    folder = tmp / "student"
+    folder.mkdir()
+    for name, text in pristine_stub_sources().items():
+        (folder / name).write_text(text)
+    assert cli.main(["--impl", str(folder), "--report", str(tmp / "r.json"), "--stage", "0", "--stage", "4"]) == 0
+    return tmp / "r.html"
+
+
 def open_page(chromium, path, scheme):
     context = chromium.new_context(viewport={"width": 1100, "height": 800}, color_scheme=scheme)
     requests = []
@@ -336,8 +348,10 @@ def open_page(chromium, path, scheme):
 
 @browser_needed
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_wcag_violation(chromium, page_with_history, scheme):
-    context, page, requests = open_page(chromium, page_with_history, scheme)
+@pytest.mark.parametrize("which", ["one bug, with history", "pristine stubs"])
+def test_axe_finds_no_wcag_violation(chromium, which, scheme, request):
+    path = request.getfixturevalue("page_with_history" if which.startswith("one bug") else "stubs_page")
+    context, page, requests = open_page(chromium, path, scheme)
     try:
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(18, 20, 23)")
