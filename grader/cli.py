@@ -199,7 +199,7 @@ def _write_html(document, report_path, graded):
 
     path = html_path(report_path)
     try:
-        runs = []
+        runs = None
         if Path(report_path).absolute() == DEFAULT_REPORT:  # the student's own runs, not regrades elsewhere
             log = history.path_beside(report_path)
             try:

@@ -94,8 +94,12 @@ svg.chart text { fill: var(--fg); }
 """
 
 
-def render(document, history=()):
-    """The whole page for a report document; ``history`` is ``history.read``'s entries, oldest first."""
+def render(document, history=None):
+    """The whole page for a report document.
+
+    ``history`` is ``history.read``'s entries, oldest first, or None for a
+    report that keeps none (one written elsewhere than the default place).
+    """
     grading = document["grading"]
     stages = grading["stages"]
     body = [_header(grading), _nav(stages), "<main id=\"main\">"]
@@ -103,7 +107,7 @@ def render(document, history=()):
         body.append(_errors(grading["errors"]))
     for stage in stages:
         body.append(_stage(stage, grading))
-    body.append(_history(stages, list(history)[-SHOWN:]))
+    body.append(_history(stages, None if history is None else list(history)[-SHOWN:]))
     body.append("</main>")
     body.append(f'<footer><p class="meta">micrograd-kit {escape(grading["kit_version"])} · graded '
                 f'{escape(grading["timing"]["started"])} in {grading["timing"]["duration_s"]:g} s · '
@@ -117,7 +121,7 @@ def render(document, history=()):
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 
-def write(document, path, history=()):
+def write(document, path, history=None):
     """Write the page atomically, like the JSON report: a killed run leaves the previous page whole."""
     text = render(document, history)
     write_atomic(path, lambda f: f.write(text.encode("utf-8")))
@@ -341,6 +345,9 @@ def _is_num(x):
 
 def _history(stages, history):
     head = '<section id="history" aria-labelledby="history-h"><h2 id="history-h">Your history</h2>'
+    if history is None:
+        return (head + "<p>This report keeps no history: only grades written to the default "
+                "<code>reports/grade-report.json</code> add to <code>reports/grade-history.jsonl</code>.</p></section>")
     if len(history) < 2:
         return (head + "<p>Each grade of this folder is added here (from <code>reports/grade-history.jsonl</code>); "
                 "after two grades, a chart per stage shows how its score changed.</p></section>")

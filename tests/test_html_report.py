@@ -124,6 +124,7 @@ def test_every_grade_writes_a_self_contained_page_beside_the_json(which, tmp_pat
         for check in stage["checks"]:
             assert html.escape(check["description"] or check["name"]) in text
     assert not (tmp_path / "out" / history.FILENAME).exists(), "history is kept for the default report only"
+    assert "This report keeps no history" in text
 
 
 def test_the_one_bug_report_draws_the_graph_where_the_gradient_departs(one_bug):
