@@ -215,7 +215,7 @@ def _docs_words(check):
 
 def _graph(graph, ids):
     """The failing case drawn, its text alternative, and the same values as a table."""
-    labels, values, n_in = graph["labels"], graph["values"], len(graph["inputs"])
+    values, n_in = graph["values"], len(graph["inputs"])
     first = graph["first_difference"]
     short = _short_labels(graph)
     boxes = []
