@@ -155,7 +155,12 @@ class _Scanner:
     def scan(self, tree):
         nodes = list(ast.walk(tree))  # iterative: a deep tree cannot exhaust the stack here
         self.budget.spend(len(nodes))
-        for node in nodes:  # first, the names that hold strings (REF = "reference")
+        for node in nodes:  # first, import statements: they cost nothing to check, so no bomb can hide them
+            if isinstance(node, ast.Import):
+                self.check_import(node)
+            elif isinstance(node, ast.ImportFrom):
+                self.check_import_from(node)
+        for node in nodes:  # then, the names that hold strings (REF = "reference")
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -272,8 +277,8 @@ class _Scanner:
         if any(_is_sys_path(t) for t in targets) and self.escapes(value):
             self.note(node, "adds a folder outside the submission (the kit's root) to sys.path")
 
-    RULES = {ast.Import: check_import, ast.ImportFrom: check_import_from, ast.Call: check_call,
-             ast.BinOp: check_bin_op, ast.Assign: check_assign, ast.AugAssign: check_aug_assign}
+    RULES = {ast.Call: check_call, ast.BinOp: check_bin_op, ast.Assign: check_assign,
+             ast.AugAssign: check_aug_assign}
 
     def run_nested(self, node, text):
         """Code given to exec/eval/compile as a string is scanned like the module itself."""
