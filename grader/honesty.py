@@ -105,14 +105,14 @@ def _code_reasons(path):
     except (OSError, SyntaxError, ValueError):
         return [], None  # unreadable or not Python: the import fails on its own, with its own message
     except (RecursionError, MemoryError):
-        return [], "it is nested too deeply to parse"
+        return [], "it is nested too deeply (or is too big) to parse"
     scanner = _Scanner(_Budget())
     try:
         scanner.scan(tree)
     except _OutOfBudget:
         scanner.gave_up = scanner.gave_up or "it needs more work than the scan allows a module"
     except (RecursionError, MemoryError):
-        scanner.gave_up = "it is nested too deeply"
+        scanner.gave_up = "it is nested too deeply (or is too big) to follow"
     return scanner.reasons(), scanner.gave_up
 
 
