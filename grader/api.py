@@ -152,6 +152,7 @@ def _run_pytest(folder, stages, budget_s, checks, mode):
         "--capture=sys", "--tb=native", "-q", "--no-header", "--no-summary",
         "--assert=plain",  # checks raise CheckFailed, never a bare assert: rewriting them is wasted time
         "--continue-on-collection-errors",
+        "--import-mode=importlib",  # the checks' folder is not put on sys.path (it holds the kit's root)
     ]
     output = io.StringIO()
     with _plain_pytest_environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):

@@ -12,6 +12,8 @@ fails the test instead of stalling the suite; none depends on speed.
 """
 
 import copy
+import decimal  # noqa: F401  loaded here before FIFOs named like them are planted in the kit's root (a
+import fractions  # noqa: F401  later import by this process would find those, the grader's must not)
 import json
 import os
 import shutil
@@ -190,10 +192,11 @@ def test_a_flood_of_flags_keeps_the_report_small_and_the_stage_at_zero(tmp_path,
 
 
 def plant_fifos(folder):
-    """FIFOs named like installed packages' metadata, where importlib.metadata would read them."""
+    """FIFOs named like installed packages' metadata, where importlib.metadata would read them, and like
+    modules the grading process imports after start-up (hypothesis needs decimal and fractions)."""
     planted = []
     for name in ("x.egg-info", "x.dist-info", "pytest.egg-info", "pytest_json_report.egg-info",
-                 "hypothesis.egg-info"):
+                 "hypothesis.egg-info", "decimal.py", "fractions.py"):
         os.mkfifo(folder / name)
         planted.append(folder / name)
     (folder / "y.dist-info").mkdir()  # what a plugin search reads: the entry points of every package
@@ -227,7 +230,7 @@ def test_fifos_named_like_package_metadata_do_not_stall_a_grade(where, tmp_path)
 
 
 def test_run_from_inside_a_submission_its_files_are_not_imported(tmp_path):
-    """``python -m`` puts the current folder on sys.path: a submission's own ``json.py`` must not load."""
+    """``python -m`` puts the current folder on sys.path: a submission's own modules must not load."""
     folder = toy_folder(tmp_path / "submission")
     (folder / "decimal.py").write_text("raise SystemExit('the grading process imported the submission')\n")
     (folder / "fractions.py").write_text("raise SystemExit('the grading process imported the submission')\n")
