@@ -205,15 +205,21 @@ def _claimed_stages(report, found):
     if not isinstance(stages, list):
         found.append("the report has no list of stages")
         return {}
-    claimed = {}
+    claimed, unknown, repeated = {}, [], []
     for stage in stages:
         stage_id = stage.get("id") if isinstance(stage, dict) else None
         if not isinstance(stage_id, str) or stage_id not in BY_ID:
-            found.append(f"the report has a stage the kit does not have ({_shown_id(stage_id)})")
+            unknown.append(repr(stage_id)[:40])
         elif stage_id in claimed:
-            found.append(f"the report lists stage {stage_id} twice")
+            repeated.append(stage_id)
         else:
             claimed[stage_id] = stage
+    if unknown:  # one line, however many: the report's size is the submitter's choice
+        found.append(f"the report has {len(unknown)} stage{'s' * (len(unknown) > 1)} the kit does not have "
+                     f"({', '.join(unknown[:3])}{', ...' if len(unknown) > 3 else ''})")
+    if repeated:
+        found.append(f"the report lists stage{'s' * (len(set(repeated)) > 1)} "
+                     f"{', '.join(sorted(set(repeated)))} more than once")
     return claimed
 
 
@@ -240,10 +246,6 @@ def _arithmetic(stages, claimed_total):
             found.append(f"stage {stage_id}: check{'s' * (len(over) > 1)} {', '.join(over[:5])} "
                          "claim points outside 0..their maximum")
     return found
-
-
-def _shown_id(value):
-    return repr(value)[:40]
 
 
 def number(value):
