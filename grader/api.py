@@ -79,7 +79,6 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     Ctrl-C.
     """
     folder = resolve_impl(folder)
-    _keep_off_import_path(folder)
     selected = select_stages(stages)
     if not budget_s > 0:
         raise UsageError(f"the time budget must be a positive number of seconds, not {budget_s}")
@@ -89,8 +88,9 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     except isolation.Unavailable as error:
         raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
-    flags, notes, errors = _static_flags(folder)
-    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode)
+    with _off_import_path(folder):
+        flags, notes, errors = _static_flags(folder)
+        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -111,14 +111,21 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     return document
 
 
-def _keep_off_import_path(folder):
-    """Graded code is never importable here: no folder on ``sys.path`` may lie in the graded one."""
+@contextlib.contextmanager
+def _off_import_path(folder):
+    """While grading, no folder on ``sys.path`` lies in the graded one: its files are never importable
+    here. (Put back afterwards, for callers such as a notebook that imports the student's code itself.)"""
     def inside(entry):
         try:
             return Path(entry or ".").resolve().is_relative_to(folder)
         except (OSError, RuntimeError, ValueError):
             return True  # a path entry that cannot be resolved is not one the grader needs
-    sys.path[:] = [entry for entry in sys.path if not inside(entry)]
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if not inside(entry)]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved + [entry for entry in sys.path if entry not in saved]
 
 
 def _static_flags(folder):

@@ -378,3 +378,24 @@ def test_every_stage_is_compared():
     for each in STAGES:
         if each.points:
             assert f"stage {each.id}: the report shows no score (regraded 0)" in found
+
+
+def test_a_graded_folder_on_the_callers_import_path_is_not_imported_from(tmp_path):
+    """``api.grade`` called by a program that has the submission on ``sys.path`` (a notebook in student/):
+    during the grade, the submission's ``hypothesis.py`` is not the one the checks get; afterwards the
+    caller's ``sys.path`` is as it was."""
+    folder = toy_folder(tmp_path / "submission")
+    (folder / "hypothesis.py").write_text("raise SystemExit('the grading process imported the submission')\n")
+    code = textwrap.dedent("""
+        import sys
+        sys.path[:0] = [sys.argv[1], sys.argv[2]]
+        before = list(sys.path)
+        from grader import api
+        grading = api.grade(sys.argv[2], stages=["1"])["grading"]
+        assert sys.path == before, "the caller's sys.path was not put back"
+        print(grading["score"], grading["errors"])
+    """)
+    done = subprocess.run([sys.executable, "-c", code, str(KIT_ROOT), str(folder)], capture_output=True,
+                          text=True, timeout=GENEROUS, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split()[0] == "20.0", done.stdout
