@@ -95,6 +95,17 @@ _HINTS = (
     Hint("prev-children", "1", "The graph forgets the operands",
          "Pass the operands as children: `Value(..., (self, other), '+')`, so that `_prev` "
          "holds the very Value objects the result was computed from (not their data)."),
+    Hint("cut-off-from-graph", "1", "A result cut off from the graph",
+         "The number is right, but the result does not remember its operands, so no gradient "
+         "can reach them. Build a composite op from ops that do (`-self` is `self * -1`), or "
+         "pass the operands as children: never `return Value(-self.data)`."),
+    Hint("extra-children", "1", "Children that are not operands",
+         "`_prev` holds exactly the Values the result was computed from: the operands (a plain "
+         "number the op wrapped included), nothing else. The exponent of `**` is a constant, not "
+         "a child: `Value(self.data**other, (self,), f'**{other}')`."),
+    Hint("value-exponent", "1", "Accepting a Value as the exponent",
+         "`a ** k` takes a plain int or float k; a Value exponent must be refused, e.g. "
+         "`assert isinstance(other, (int, float))`: its gradient is not part of the power rule."),
     Hint("modifies-operand", "1", "Changing an operand in place",
          "An op must return a *new* Value and leave its operands untouched: "
          "never `self.data += ...; return self`."),

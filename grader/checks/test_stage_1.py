@@ -9,7 +9,7 @@ from grader.sandbox import RaisedException
 
 from .fatal import StopOnFatal
 from .graphs import node_verdict
-from .judge import exception_hint, expected, raised
+from .judge import answer, exception_hint, expected, raised, show
 from .properties import LECTURE_EXPRESSION, LECTURE_NEURON, RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("1")
@@ -51,9 +51,18 @@ def test_mul(sandbox, ref):
 
 @pytest.mark.points(2)
 def test_pow(sandbox, ref):
-    """a ** k for int and float k, with only a in _prev."""
+    """a ** k for int and float k, with only a in _prev; a Value exponent refused."""
     check_cases(sandbox, ref, [("a**2", "a", 3.0), ("a**3", "a", -2.0), ("a**-1", "a", 4.0),
                                ("a**0.5", "a", 2.25)])
+    case = "a = Value(2.0); a ** Value(3.0)"
+    got = answer(sandbox, "value_exponent", "a ** Value(3.0)", "raised-exception", case,
+                 base=2.0, exponent=3.0, **ENGINE)
+    if not got["refused"]:
+        result = got["result"]
+        made = f"a Value holding {show(result['data'])}" if result["value"] else f"a {result['type']}"
+        raise CheckFailed(f"a ** Value(3.0) gave {made}: the exponent must be an int or a float, and a Value "
+                          "exponent refused with an error", expected="an error (e.g. AssertionError)",
+                          got=made, hint="value-exponent", case=case)
 
 
 @pytest.mark.points(2)
