@@ -189,6 +189,10 @@ _HINTS = (
     Hint("parameter-order", "4", "Parameters in the wrong order",
          "A Neuron's parameters() is `self.w + [self.b]`: weights first, in order, then the "
          "bias; a Layer's and an MLP's concatenate their parts in order."),
+    Hint("flat-parameters", "4", "parameters() returning a list of lists",
+         "parameters() must return one flat list of Values, so that zero_grad and sgd_step "
+         "can loop over it: concatenate the parts', `[p for layer in self.layers for p in "
+         "layer.parameters()]`, instead of listing each part's list."),
     Hint("init-order", "4", "Drawing the random numbers in another order",
          "Draw the weights first, in order, then the bias, each with random.uniform(-1, 1): "
          "then random.seed gives the same network as the reference."),
@@ -223,6 +227,10 @@ _HINTS = (
     Hint("loss-not-value", "5", "A loss that is a number",
          "Build the loss from Values (`(yp - y)**2`), so that loss.backward() reaches "
          "every parameter; a float cannot backpropagate."),
+    Hint("loss-gradient", "5", "A loss with the right value and the wrong gradient",
+         "The loss's number is right but backward() gives the predictions other grads. If you "
+         "made an op of your own (`out._backward = ...`, e.g. a mean node), its rule must add "
+         "its local derivative times out.grad: for the mean of n values, out.grad / n."),
     Hint("gradient-ascent", "5", "Stepping uphill",
          "The gradient points uphill, towards more loss: subtract it, "
          "`p.data -= lr * p.grad`."),
