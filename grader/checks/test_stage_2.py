@@ -5,6 +5,11 @@ calls ``out._backward()``. The inputs' grads start nonzero, so ``=`` where
 ``+=`` belongs shows, and ``out.grad`` is not 1, so a rule that forgets it
 shows. Larger graphs are driven by the grader's own walk of the graded
 ``_prev``, calling each node's ``_backward`` in reverse topological order.
+
+Rules are judged on the graded forward pass's own values (``1 - t**2`` with
+the student's ``t``), so a wrong forward value costs stage 1 only; a graph
+built wrong costs nothing here when every primitive's rule is right on its
+own.
 """
 
 import weakref
