@@ -1,11 +1,13 @@
 """Stage 1: the forward pass. Every op gives the right number, a new Value, and remembers its operands."""
 
+import weakref
+
 import pytest
 from hypothesis import example, given
 
 from grader import exprs
 from grader.feedback import CheckFailed
-from grader.sandbox import RaisedException
+from grader.sandbox import GradedCodeError, RaisedException
 
 from .fatal import StopOnFatal
 from .graphs import node_verdict
@@ -28,7 +30,31 @@ def check_forward(sandbox, ref, spec, inputs):
     verdict = node_verdict(spec, inputs, got, want)
     if verdict:
         message, want_text, got_text, hint = verdict
+        if hint in ("forward-value", "operand-order"):
+            hint = primitive_hint(sandbox, ref) or hint  # a composite is as right as what it is built on
         raise CheckFailed(message, expected=want_text, got=got_text, hint=hint, case=case)
+
+
+_PRIMITIVE_HINTS = weakref.WeakKeyDictionary()  # sandbox -> the hint of its first wrong primitive op
+PRIMITIVE_CASES = [("a + b", "ab", 2.0, -3.0), ("a*b", "ab", 2.0, -3.0), ("a**2", "a", 3.0), ("a**-1", "a", 4.0)]
+
+
+def primitive_hint(sandbox, ref):
+    """The hint of the first of +, * and ** to compute a wrong value, or None: composites are built on them."""
+    sandbox = getattr(sandbox, "unwrapped", sandbox)
+    if sandbox not in _PRIMITIVE_HINTS:
+        _PRIMITIVE_HINTS[sandbox] = None
+        for formula, names, *inputs in PRIMITIVE_CASES:
+            spec = exprs.parse(formula, names)
+            try:
+                got = sandbox.call("forward", spec=spec, inputs=inputs, **ENGINE)
+            except GradedCodeError:
+                continue
+            verdict = node_verdict(spec, inputs, got, expected(ref, "forward", spec=spec, inputs=inputs))
+            if verdict:
+                _PRIMITIVE_HINTS[sandbox] = verdict[-1]
+                break
+    return _PRIMITIVE_HINTS[sandbox]
 
 
 def check_cases(sandbox, ref, cases):
