@@ -133,8 +133,8 @@ def built_payload(spec, inputs, got, want, *, grads=None, want_grads=None):
             prev = node["prev"]
             prev_ok.append({c for c in prev if isinstance(c, int)} == set(args)
                            and not any(isinstance(c, dict) and "not_a_value" in c for c in prev))
-        else:
-            prev_ok.append(True)
+        else:  # a composite: its graph must reach every operand
+            prev_ok.append(set(args) <= set(node.get("reaches", args)))
     return graph_payload(spec, inputs, data=entry_data(got), want_data=entry_data(want), grads=grads,
                          want_grads=want_grads, prev_ok=prev_ok)
 
