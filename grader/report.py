@@ -20,12 +20,14 @@ from .stages import STAGES, docs_url
 SCHEMA_VERSION = 1
 
 
-def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s):
+def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s,
+            held_out=False):
     """The ``grading`` object.
 
     ``check_results`` is ``[(stage id, check result)]``; ``flags`` are honesty
     flags ``{"module", "reason"}``, which zero every selected stage whose
-    checks run that module; ``errors`` are the grader's own failures.
+    checks run that module; ``errors`` are the grader's own failures;
+    ``held_out`` whether the property checks drew their cases from a secret.
     """
     errors = list(errors)
     explained = bool(errors)  # a stage without checks after an error is that error's doing
@@ -58,6 +60,7 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
         "student_id": student_id,
         "impl": {"path": str(folder), "files": file_hashes(folder)},
         "selected_stages": [s.id for s in STAGES if s.id in stages],
+        "held_out": bool(held_out),
         "score": _round(sum(s["score"] for s in report_stages)),
         "max_score": sum(s["max_score"] for s in report_stages),
         "stages": report_stages,
