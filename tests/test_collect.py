@@ -114,8 +114,15 @@ def collected(graded_reference, tmp_path_factory):
     make_zip(class_ / "empty.zip", {})
     (class_ / "ghost.zip").symlink_to(root / "nowhere.zip")
 
+    roster = root / "roster.csv"  # as Canvas exports it: a "Points Possible" row, ids in several columns
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Homework (88)\n"
+                      "    Points Possible,,,,,100.00\n"
+                      '"Ref, Sam",101,u101,s-ref,Tuesday lab,\n'
+                      '"Mallory, Eve",102,u102,S-MALLORY,Tuesday lab,\n'
+                      '"Lee, Carol",103,carol,c.lee,Friday lab,\n'
+                      '"Never, Erin",104,u104,erin,Friday lab,\n')
     out = root / "collected"
-    args = ["collect", class_, "--out", out, "--jobs", "2"]
+    args = ["collect", class_, "--out", out, "--jobs", "2", "--roster", roster, "--assignment", "Homework (88)"]
     for stage in FAST_STAGES:
         args += ["--stage", stage]
     finished = grader(*args)
@@ -135,6 +142,60 @@ def test_every_submission_has_a_row_with_the_expected_columns(collected):
                                    "ghost.zip"])
     assert "[10/10]" in finished.stderr  # the plain progress lines, stderr not being a terminal
     assert "Regraded 7 of 10 submissions" in finished.stdout
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_canvas_gets_one_row_per_rostered_student_with_the_total(collected):
+    out, rows, finished = collected
+    canvas = read_csv(out / "canvas.csv")
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework (88)"]
+    total = {name: rows[name]["total"] for name in rows}
+    assert sorted(canvas[1:]) == sorted([
+        ["Ref, Sam", "101", "u101", "s-ref", "Tuesday lab", total["submission-s-ref.zip"]],
+        ["Mallory, Eve", "102", "u102", "S-MALLORY", "Tuesday lab", total["tampered.zip"]],  # ids match in any case
+        ["Lee, Carol", "103", "carol", "c.lee", "Friday lab", total["carol.zip"]],  # by SIS User ID
+    ])
+    # the rest is named, never guessed: not in the roster, two submissions under one id, not graded, no submission
+    for left_out in ("s-edited: not in the roster", "dave: not in the roster", "s-stubs (s-stubs): more than one",
+                     "garbage (garbage.zip): not graded", "no graded submission: Never, Erin"):
+        assert left_out in finished.stdout
+
+
+def test_moodle_gets_an_identifier_and_the_grade(collected):
+    out, rows, _ = collected
+    moodle = read_csv(out / "moodle.csv")
+    assert moodle[0] == ["SIS Login ID", "Homework (88)"]  # the roster's first column Moodle can map to a user
+    assert sorted(moodle[1:]) == sorted([["s-ref", rows["submission-s-ref.zip"]["total"]],
+                                         ["S-MALLORY", rows["tampered.zip"]["total"]],
+                                         ["c.lee", rows["carol.zip"]["total"]]])
+
+
+def test_without_a_roster_the_student_id_is_the_student():
+    from grader.instructor import collect, lms
+
+    outcomes = [collect.Outcome("submission-bo.zip", "bo", regraded={"grading": {"score": 42.5, "stages": []}}),
+                collect.Outcome("ann", "ann", regraded={"grading": {"score": 100, "stages": []}}),
+                collect.Outcome("bad.zip", "bad", flags=["error"])]
+    grades, problems = collect.lms_grades(outcomes)
+    matched, unmatched = lms.match(grades, None)
+    assert lms.canvas_rows(matched) == [list(lms.CANVAS_COLUMNS) + ["micrograd-kit"],
+                                        ["bo", "", "", "", "", "42.5"], ["ann", "", "", "", "", "100"]]
+    assert lms.moodle_rows(matched, None) == [["Username", "micrograd-kit"], ["bo", "42.5"], ["ann", "100"]]
+    assert problems == ["bad (bad.zip): not graded"] and unmatched == []
+
+
+def test_a_roster_without_student_ids_is_refused_before_grading(tmp_path):
+    class_ = tmp_path / "class"
+    stub_folder(class_ / "s1")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Name,Grade\nAnn,\n")
+    finished = grader("collect", class_, "--out", tmp_path / "out", "--roster", roster)
+    assert finished.returncode == 2 and "--roster" in finished.stderr and "SIS Login ID" in finished.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_honest_submission_is_regraded_to_its_claim_with_no_flags(collected):
