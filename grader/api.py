@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from . import KIT_ROOT, held_out as held_out_cases, honesty, report
+from . import KIT_ROOT, held_out as held_out_cases, honesty, isolation, report
 from .stages import MODULES, STAGES
 
 CHECKS_DIR = KIT_ROOT / "grader" / "checks"
@@ -64,13 +64,15 @@ def select_stages(stages):
 
 
 def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DEFAULT_BUDGET_S,
-          checks=CHECKS_DIR, held_out=None):
+          checks=CHECKS_DIR, isolation_mode=None, held_out=None):
     """Grade ``folder`` and return the report document (pytest-json-report's, plus ``grading``).
 
     ``stages``: stage ids to grade (default: all). ``report_path``: where to
     write the report, atomically (default: nowhere). ``budget_s``: the run's
     time budget; checks it leaves no time for are reported ``not_run``.
     ``checks``: the folder of checks (the kit's own by default).
+    ``isolation_mode``: ``os``, ``user``, ``self-check`` or ``auto`` (default:
+    ``$MICROGRAD_KIT_ISOLATION``, else the strongest this machine gives).
     ``held_out``: a secret the property checks draw their cases from
     (``grader/held_out.py``); the report says only that it was given. A report
     whose ``grading.errors`` is not empty marks a run in which the grader
@@ -82,6 +84,10 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     if not budget_s > 0:
         raise UsageError(f"the time budget must be a positive number of seconds, not {budget_s}")
     checks = Path(checks).resolve()
+    try:
+        mode = isolation.choose(isolation_mode)
+    except isolation.Unavailable as error:
+        raise UsageError(str(error)) from None
     if held_out is not None:
         try:
             held_out = held_out_cases.check_secret(held_out)
@@ -89,7 +95,7 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
             raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
     flags, errors = _static_flags(folder)
-    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, held_out)
+    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode, held_out)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -102,7 +108,8 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     document["grading"] = report.grading(
         folder=folder, student_id=student_id or None, stages=selected,
         check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
-        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, held_out=held_out is not None)
+        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode,
+        held_out=held_out is not None)
     document["environment"] = document["grading"]["environment"]
     if report_path is not None:
         report.write(document, report_path)
@@ -117,7 +124,7 @@ def _static_flags(folder):
         return [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
 
 
-def _run_pytest(folder, stages, budget_s, checks, held_out):
+def _run_pytest(folder, stages, budget_s, checks, mode, held_out):
     """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
     import pytest
 
@@ -126,7 +133,7 @@ def _run_pytest(folder, stages, budget_s, checks, held_out):
     plugin = GradingPlugin(stages, budget_s)
     inside_kit = checks.is_relative_to(KIT_ROOT)
     args = [
-        *_check_paths(checks, stages), "--impl", str(folder),
+        *_check_paths(checks, stages), "--impl", str(folder), "--isolation", mode,
         "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
         "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
         # nothing the grade does not use: no cache, no gc.collect() rounds for unraisable exceptions

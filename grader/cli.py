@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import KIT_ROOT
+from . import KIT_ROOT, isolation
 from .stages import STAGES
 
 OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
@@ -29,7 +29,7 @@ TOOLS = {  # subcommand -> the module whose main(argv) runs it
 USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
                         [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
-                        [--held-out SECRET]
+                        [--isolation MODE] [--held-out SECRET]
        python -m grader verify REPORT --impl FOLDER
        python -m grader submit|collect|gradescope|prairielearn ...   (each has its own --help)"""
 
@@ -85,6 +85,10 @@ def parser():
     p.add_argument("--held-out", metavar="SECRET",
                    help="official grading: draw the property checks' cases from SECRET, so they are cases "
                         f"the student never saw (default: ${HELD_OUT_ENV}); the report never holds the secret")
+    p.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
+                   help="how graded code is walled off: os (bubblewrap), user (an unprivileged user), "
+                        "self-check (the in-process guard only) or auto, the strongest this machine gives "
+                        f"(default: ${isolation.ENV} or auto)")
     p.add_argument("--checks", type=Path, default=None, metavar="DIR",
                    help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
     return p
@@ -114,6 +118,8 @@ def grade_command(argv):
         held_out = args.held_out if args.held_out is not None else os.environ.get(HELD_OUT_ENV)
         if held_out is not None:
             options["held_out"] = held_out
+        if args.isolation is not None:
+            options["isolation_mode"] = args.isolation
         document = api.grade(folder, **options)
     except api.UsageError as error:
         return _usage_error(str(error))

@@ -21,12 +21,13 @@ SCHEMA_VERSION = 1
 
 
 def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s,
-            held_out=False):
+            isolation=None, held_out=False):
     """The ``grading`` object.
 
     ``check_results`` is ``[(stage id, check result)]``; ``flags`` are honesty
     flags ``{"module", "reason"}``, which zero every selected stage whose
     checks run that module; ``errors`` are the grader's own failures;
+    ``isolation`` is the mode graded code ran under (None: none ran);
     ``held_out`` whether the property checks drew their cases from a secret.
     """
     errors = list(errors)
@@ -60,6 +61,7 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
         "student_id": student_id,
         "impl": {"path": str(folder), "files": file_hashes(folder)},
         "selected_stages": [s.id for s in STAGES if s.id in stages],
+        "isolation": isolation,
         "held_out": bool(held_out),
         "score": _round(sum(s["score"] for s in report_stages)),
         "max_score": sum(s["max_score"] for s in report_stages),

@@ -4,7 +4,7 @@ import pytest
 
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
-from grader.scenarios import FUNCTIONS
+from grader.worker.stage_0 import FUNCTIONS
 
 from .judge import close, expected, raised, require_number, show
 

@@ -10,7 +10,7 @@ import math
 import pytest
 from hypothesis import example, given
 
-from grader import scenarios
+from grader.worker.common import neurons_of, set_parameters
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
@@ -66,7 +66,7 @@ def test_sgd_step(sandbox, ref):
 def simulate(ref, mistake, nin, nouts, params, xs, ys, steps, lr):
     """The losses a training loop with a known mistake records, on the reference engine."""
     model = ref.nn.MLP(nin, list(nouts))
-    scenarios.set_parameters(scenarios.neurons_of(model, "mlp"), params)
+    set_parameters(neurons_of(model, "mlp"), params)
     losses = []
     for _ in range(steps):
         loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
