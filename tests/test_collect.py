@@ -13,11 +13,15 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT
+from grader import isolation
 from grader.instructor.layout import SubmissionError, unpack
 from grader.instructor.processes import run_bounded
 from instructor_support import (FAST_STAGES, folder_files, graded_reference, grader,  # noqa: F401
                                 make_zip, stub_folder)
 from runner_support import validate
+
+# These tests are about collect, not the machine: they grade wherever only the in-process guard is there too.
+ALLOW = ("--allow-self-check",)
 
 
 # ---- reading submissions, whatever their shape ----
@@ -122,7 +126,8 @@ def collected(graded_reference, tmp_path_factory):
                       '"Lee, Carol",103,carol,c.lee,Friday lab,\n'
                       '"Never, Erin",104,u104,erin,Friday lab,\n')
     out = root / "collected"
-    args = ["collect", class_, "--out", out, "--jobs", "2", "--roster", roster, "--assignment", "Homework (88)"]
+    args = ["collect", class_, "--out", out, "--jobs", "2", "--roster", roster, "--assignment", "Homework (88)",
+            *ALLOW]
     for stage in FAST_STAGES:
         args += ["--stage", stage]
     finished = grader(*args)
@@ -136,12 +141,33 @@ def test_every_submission_has_a_row_with_the_expected_columns(collected):
     out, rows, finished = collected
     header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
     assert header == ["student_id", "submission", "stage_0", "stage_1", "stage_2", "stage_3", "stage_4",
-                      "stage_5", "total", "claimed_total", "flags", "details"]
+                      "stage_5", "total", "claimed_total", "isolation", "flags", "details"]
     assert sorted(rows) == sorted(["submission-s-ref.zip", "tampered.zip", "edited.zip", "s-stubs",
                                    "submission-s-stubs.zip", "carol.zip", "dave", "garbage.zip", "empty.zip",
                                    "ghost.zip"])
     assert "[10/10]" in finished.stderr  # the plain progress lines, stderr not being a terminal
     assert "Regraded 7 of 10 submissions" in finished.stdout
+    graded = [row for row in rows.values() if row["total"]]
+    assert len(graded) == 7 and all(row["isolation"] in isolation.MODES for row in graded)
+    for row in graded:  # the column says what each regrade's report says
+        report = json.loads((out / "reports" / f"{row['submission']}.json").read_text())
+        assert row["isolation"] == report["grading"]["isolation"]
+    assert all(row["isolation"] == "" for row in rows.values() if not row["total"])
+
+
+def test_official_grading_refuses_the_in_process_guard_alone_unless_allowed(tmp_path):
+    class_ = tmp_path / "class"
+    stub_folder(class_ / "s1")
+    refused = grader("collect", class_, "--out", tmp_path / "out", "--isolation", "self-check")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "--allow-self-check" in refused.stderr and "isolated by the operating system" in refused.stderr
+    assert not (tmp_path / "out").exists()
+    allowed = grader("collect", class_, "--out", tmp_path / "out", "--isolation", "self-check", "--stage", "0",
+                     "--allow-self-check")
+    assert allowed.returncode == 0, allowed.stderr
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
+        [row] = csv.DictReader(f)
+    assert row["isolation"] == "self-check" and "isolation self-check" in allowed.stdout
 
 
 def read_csv(path):
@@ -262,7 +288,7 @@ def test_a_regrade_that_overruns_is_stopped_and_its_row_says_why(tmp_path, grade
     class_ = tmp_path / "class"
     class_.mkdir()
     make_zip(class_ / "slow.zip", folder_files(folder))
-    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "0.1", "--stage", "0")
+    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "0.1", "--stage", "0", *ALLOW)
     assert finished.returncode == 0, finished.stderr
     with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
         [row] = csv.DictReader(f)
@@ -309,7 +335,7 @@ def test_ctrl_c_stops_the_run_at_once_and_leaves_nothing_running(tmp_path):
     class_ = tmp_path / "class"
     for i in range(8):
         stub_folder(class_ / f"s{i}")
-    collect = subprocess.Popen([sys.executable, "-m", "grader", "collect", class_, "--out", tmp_path / "out"],
+    collect = subprocess.Popen([sys.executable, "-m", "grader", "collect", class_, "--out", tmp_path / "out", *ALLOW],
                                cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
     collect.send_signal(signal.SIGINT)

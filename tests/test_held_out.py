@@ -21,6 +21,7 @@ import pytest
 
 def pytest_addoption(parser):
     parser.addoption("--impl", default="student")
+    parser.addoption("--isolation", default="auto")
 ''',
     "test_stage_0.py": '''
 import os

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import KIT_ROOT, held_out
+from .. import KIT_ROOT, held_out, isolation
 from ..api import DEFAULT_BUDGET_S
 from ..stages import STAGES
 from . import claims, forked, lms, summary
@@ -80,6 +80,12 @@ def main(argv=None):
     parser.add_argument("--held-out-file", type=Path, metavar="FILE",
                         help="official grading: the property checks draw their cases from the secret in FILE "
                              f"(its first line; default: ${held_out.ENV}), cases the students never saw")
+    parser.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
+                        help="how graded code is walled off: os, user, self-check, or auto, the strongest this "
+                             f"machine gives (default: ${isolation.ENV} or auto)")
+    parser.add_argument("--allow-self-check", action="store_true",
+                        help="grade even where only the in-process guard (self-check) isolates graded code; "
+                             "without it, collect refuses such a machine")
     parser.add_argument("--roster", type=Path, metavar="CSV",
                         help="the class list, for the LMS imports' names and ids: a CSV with a header, such as "
                              "your Canvas gradebook export or Moodle grade export")
@@ -101,13 +107,18 @@ def main(argv=None):
         roster = lms.read_roster(args.roster) if args.roster else None
     except lms.RosterError as error:
         parser.error(f"--roster: {error}")
+    try:
+        mode = isolation.official(args.isolation, allow_self_check=args.allow_self_check)
+    except isolation.Unavailable as error:
+        print(f"python -m grader collect: not grading: {error}", file=sys.stderr)
+        return 2
     sources = [s for s in submissions_in(args.submissions) if s.resolve() != args.out.resolve()]
     if not sources:
         parser.error(f"{args.submissions} is empty: put one folder or .zip per student in it")
     started = time.monotonic()
     try:
         outcomes = collect(sources, args.out, jobs=args.jobs, timeout=args.timeout, stages=args.stage,
-                           held_out=secret)
+                           held_out=secret, isolation_mode=mode)
     except KeyboardInterrupt:
         print("\ninterrupted: no gradebook written", file=sys.stderr)
         return 130
@@ -115,7 +126,7 @@ def main(argv=None):
     problems = write_outputs(outcomes, class_summary, args.out, roster=roster, assignment=args.assignment)
     graded = sum(not o.error for o in outcomes)
     held = " on held-out cases" if secret else ""
-    print(f"Regraded {graded} of {len(outcomes)} submissions{held} in {time.monotonic() - started:.0f} s.\n"
+    print(f"Regraded {graded} of {len(outcomes)} submissions{held}, isolation {mode}, in {time.monotonic() - started:.0f} s.\n"
           f"  {args.out / 'gradebook.csv'}\n  {args.out / 'summary.md'}\n  {args.out / 'summary.json'}\n"
           f"  {args.out / 'canvas.csv'} and {args.out / 'moodle.csv'} (LMS gradebook imports)")
     if problems:
@@ -145,14 +156,18 @@ def submissions_in(folder):
     return sorted((p for p in Path(folder).iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
 
 
-def collect(sources, out, *, jobs, timeout, stages=None, progress=None, held_out=None):
-    """Regrade each source in parallel; return their outcomes in the order given."""
+def collect(sources, out, *, jobs, timeout, stages=None, progress=None, held_out=None, isolation_mode=None):
+    """Regrade each source in parallel; return their outcomes in the order given.
+
+    ``isolation_mode``: the mode every grade must run under (see
+    ``isolation.official``, which ``main`` asks first); None lets each grade choose.
+    """
     out = Path(out)
     for sub in ("reports", "logs"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     progress = progress or Progress(len(sources))
     outcomes = {}
-    graders = Graders(held_out)
+    graders = Graders(held_out, isolation_mode=isolation_mode)
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         futures = {pool.submit(_regrade_or_say_why, source, out, timeout, stages, graders): source
@@ -231,12 +246,15 @@ class Graders:
     next submission; one that died is replaced.
     """
 
-    def __init__(self, secret=None, *, forks=True):
+    def __init__(self, secret=None, *, isolation_mode=None, forks=True):
         self.secret, self.forks = secret, forks and forked.available()
+        self.isolation = isolation_mode
         self._idle, self._all = queue.SimpleQueue(), []
 
     def run(self, argv, log_path, timeout):
         """The grade's exit status, or None when it overran ``timeout`` and was stopped."""
+        if self.isolation:
+            argv = [*argv, "--isolation", self.isolation]
         if not self.forks:
             return self._run_process(argv, log_path, timeout)
         for attempt in (1, 2):
@@ -347,7 +365,7 @@ def _progress_label(outcome):
 def gradebook_rows(outcomes):
     """The gradebook as rows of text, header first."""
     header = (["student_id", "submission"] + [f"stage_{s.id}" for s in GRADED_STAGES]
-              + ["total", "claimed_total", "flags", "details"])
+              + ["total", "claimed_total", "isolation", "flags", "details"])
     rows = [header]
     for o in outcomes:
         scores = claims.stage_scores(o.regraded) if o.regraded else {}
@@ -355,7 +373,8 @@ def gradebook_rows(outcomes):
         claimed = claims.total(o.claimed) if o.claimed else None
         rows.append([_cell(o.student_id), _cell(o.submission)]
                     + [_number(scores.get(s.id)) for s in GRADED_STAGES]
-                    + [_number(total), _number(claimed), " ".join(o.flags), _cell(" | ".join(o.details))])
+                    + [_number(total), _number(claimed), _isolation(o.regraded), " ".join(o.flags),
+                       _cell(" | ".join(o.details))])
     return rows
 
 
@@ -392,6 +411,11 @@ def _write_csv(path, rows):
     csv.writer(text, lineterminator="\n").writerows(rows)
     data = text.getvalue().encode()
     write_atomic(path, lambda f: f.write(data))
+
+
+def _isolation(report):
+    """The isolation a regrade ran under, as its report says; empty when there was none."""
+    return str(claims.grading(report).get("isolation") or "") if report else ""
 
 
 def _number(value):
