@@ -264,15 +264,15 @@ def results_from(report, *, visibility="visible"):
                 "score": check.get("points") or 0,
                 "max_score": check.get("max_points") or 0,
                 "status": "passed" if check.get("outcome") == "passed" else "failed",
-                "output": _check_output(check),
+                "output": check_output(check),
                 "tags": [f"stage {stage['id']}", stage["title"]],
             }
             tests.append(test)
-            if held and check.get("outcome") != "passed" and _has_details(check):
-                test["output"] = _held_out_output(check)
+            if held and check.get("outcome") != "passed" and has_details(check):
+                test["output"] = held_out_output(check)
                 tests.append({  # the failing case itself: a held-out case, shown once the work is in
                     **test, "name": test["name"] + " — the failing case", "number": test["number"] + ".1",
-                    "score": 0, "max_score": 0, "output": _check_output(check),
+                    "score": 0, "max_score": 0, "output": check_output(check),
                     **({"visibility": "after_due_date"} if visibility == "visible" else {})})
     timing = grading.get("timing") or {}
     return {
@@ -293,7 +293,7 @@ def failure_results(explanation, visibility="visible"):
     return {"score": 0, "output": explanation, "visibility": visibility, "tests": []}
 
 
-def _check_output(check):
+def check_output(check):
     """What the student reads under a test: plain text, the same facts as the terminal's feedback."""
     if check.get("outcome") == "passed":
         return "Passed."
@@ -309,11 +309,11 @@ def _check_output(check):
     return "\n".join(lines)
 
 
-def _has_details(check):
+def has_details(check):
     return any(check.get(key) is not None for key in ("expected", "got", "case"))
 
 
-def _held_out_output(check):
+def held_out_output(check):
     """A held-out failure before the due date: that it failed, and the hint, never the case."""
     lines = [f"This check failed on a held-out case (outcome: {check.get('outcome')}). The case, and what "
              "your code gave, are shown after the due date."]
