@@ -346,3 +346,37 @@ def test_ctrl_c_stops_the_run_at_once_and_leaves_nothing_running(tmp_path):
     while _running("micrograd-collect-") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running("micrograd-collect-")
+
+
+HELD_OUT_SECRET = "collect-held-out-93d0"
+
+
+def test_a_held_out_regrade_matches_the_grader_run_alone_and_no_output_holds_the_secret(tmp_path):
+    class_ = tmp_path / "class"
+    folder = class_ / "s-bug"
+    folder.mkdir(parents=True)
+    for name, data in folder_files(KIT_ROOT / "reference").items():
+        (folder / name).write_bytes(data)
+    engine = folder / "engine.py"  # the tanh rule's classic mistake: stage 2 loses points
+    engine.write_text(engine.read_text().replace("(1 - t**2) * out.grad", "(1 - t) * out.grad"))
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(HELD_OUT_SECRET + "\n")
+    out = tmp_path / "out"
+    finished = grader("collect", class_, "--out", out, "--stage", "2", "--held-out-file", secret_file, *ALLOW)
+    assert finished.returncode == 0, finished.stderr
+    assert "on held-out cases" in finished.stdout
+    alone = tmp_path / "alone.json"
+    single = grader("--impl", folder, "--stage", "2", "--report", alone, "--student-id", "s-bug",
+                    env={"MICROGRAD_KIT_HELD_OUT": HELD_OUT_SECRET})
+    assert single.returncode == 0, single.stderr
+
+    def comparable(path):
+        grading = validate(json.loads(path.read_text()))
+        return {k: v for k, v in grading.items() if k not in ("timing", "impl")}
+
+    regraded = comparable(out / "reports" / "s-bug.json")
+    assert regraded["held_out"] is True and 0 < regraded["score"] < 20
+    assert regraded == comparable(alone), "a fork of collect's zygote grades as `python -m grader` does"
+    for path in [p for p in out.rglob("*") if p.is_file()]:
+        assert HELD_OUT_SECRET not in path.read_text(errors="replace"), path
+    assert HELD_OUT_SECRET not in finished.stdout + finished.stderr

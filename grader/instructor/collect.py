@@ -316,7 +316,10 @@ def _compare(outcome, package):
     differences = claims.score_differences(outcome.claimed, outcome.regraded)
     if differences:
         outcome.flags.append("score_mismatch")
-        outcome.details.append("claimed vs regraded: " + "; ".join(differences))
+        held = claims.grading(outcome.regraded).get("held_out") and not claims.grading(outcome.claimed).get("held_out")
+        # the held-out cases may find what the student's own cases did not: say so, let verify tell them apart
+        label = "claimed vs held-out regrade (other cases than the student's)" if held else "claimed vs regraded"
+        outcome.details.append(f"{label}: " + "; ".join(differences))
     changed = claims.changed_files(outcome.claimed, package)
     if changed:
         outcome.flags.append("files_changed")
