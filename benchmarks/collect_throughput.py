@@ -114,6 +114,20 @@ def one_by_one(zips, scratch):
     return totals, wall, cpu
 
 
+def why_they_differ(scratch, name):
+    """The checks whose outcomes differ between the two reports of submission ``name``, in a few words."""
+    stem = name.removesuffix(".zip")
+    try:
+        reports = [json.loads(path.read_text())["grading"] for path in
+                   (scratch / "one-by-one" / f"{stem}.json", scratch / "collected" / "reports" / f"{name}.json")]
+    except (OSError, ValueError, KeyError) as error:
+        return f"no report to compare ({error})"
+    outcomes = [{c["name"]: c["outcome"] for s in r["stages"] for c in s["checks"]} for r in reports]
+    changed = [f"{check} {outcomes[0][check]} vs {outcomes[1].get(check)}"
+               for check in outcomes[0] if outcomes[0][check] != outcomes[1].get(check)]
+    return "; ".join(changed) or "the same outcomes, other points"
+
+
 def collected(zips, scratch, jobs):
     """Regrade the submissions with one `collect`; their totals by file name, the time taken."""
     batch = scratch / "batch"
@@ -157,9 +171,10 @@ def main():
             totals, wall, cpu = collected(part, scratch, args.jobs)
             batch.update(totals)
             batch_time, batch_cpu = batch_time + wall, batch_cpu + cpu
+        differ = sorted(name for name in single if single[name] != batch.get(name))
+        explained = {name: why_they_differ(scratch, name) for name in differ}
         if args.keep:
             shutil.copytree(scratch, args.keep, dirs_exist_ok=True)
-    differ = sorted(name for name in single if single[name] != batch.get(name))
     n = args.count
     ratio = batch_time / single_time
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -176,7 +191,9 @@ def main():
         shown = sorted({t for t in totals if t is not None})
         print(f"  {len(totals):3d} {kind:24s} totals: {', '.join(f'{t:g}' for t in shown) or 'not graded'}")
     if differ:
-        print(f"  collect and one-by-one disagree on {len(differ)} submissions: {', '.join(differ)}")
+        print(f"  collect and one-by-one disagree on {len(differ)} submissions:")
+        for name in differ:
+            print(f"    {name}: one by one {single[name]:g}, collect {batch.get(name)}: {explained[name]}")
         return 1
     return 0 if ratio <= TARGET_RATIO else 1
 
