@@ -70,7 +70,8 @@ def main(argv=None):
                     "write a gradebook and a class summary.")
     parser.add_argument("submissions", type=Path, help="the folder holding one folder or .zip per student")
     parser.add_argument("--out", type=Path, default=Path("collected"),
-                        help="where to write gradebook.csv, summary.json, summary.md (default: collected/)")
+                        help="where to write gradebook.csv, canvas.csv, moodle.csv, summary.json, summary.md "
+                             "(default: collected/)")
     parser.add_argument("--jobs", type=int, default=_cores(),
                         help="submissions graded at once (default: the number of cores)")
     parser.add_argument("--timeout", type=float, default=300.0,
