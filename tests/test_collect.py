@@ -337,7 +337,10 @@ def test_ctrl_c_stops_the_run_at_once_and_leaves_nothing_running(tmp_path):
         stub_folder(class_ / f"s{i}")
     collect = subprocess.Popen([sys.executable, "-m", "grader", "collect", class_, "--out", tmp_path / "out", *ALLOW],
                                cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 120  # interrupt it mid-run: once a grade has started (its log is open)
+    while not list((tmp_path / "out" / "logs").glob("*.txt")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
     collect.send_signal(signal.SIGINT)
     _, err = collect.communicate(timeout=30)
     assert collect.returncode == 130 and "interrupted" in err and "Traceback" not in err

@@ -94,6 +94,14 @@ def main(argv=None):
                         help="the grade column's name in canvas.csv and moodle.csv; Canvas matches an existing "
                              f"assignment by its exported header, e.g. 'micrograd (12345)' (default: {lms.DEFAULT_ASSIGNMENT})")
     args = parser.parse_args(argv)
+    try:
+        return _collect_command(parser, args)
+    except KeyboardInterrupt:  # at any point: while grading, or before it started
+        print("\ninterrupted: no gradebook written", file=sys.stderr)
+        return 130
+
+
+def _collect_command(parser, args):
     if args.jobs < 1 or args.timeout <= 0:
         parser.error("--jobs and --timeout must be positive")
     if not args.submissions.is_dir():
@@ -117,12 +125,8 @@ def main(argv=None):
     if not sources:
         parser.error(f"{args.submissions} is empty: put one folder or .zip per student in it")
     started = time.monotonic()
-    try:
-        outcomes = collect(sources, args.out, jobs=args.jobs, timeout=args.timeout, stages=args.stage,
-                           held_out=secret, isolation_mode=mode)
-    except KeyboardInterrupt:
-        print("\ninterrupted: no gradebook written", file=sys.stderr)
-        return 130
+    outcomes = collect(sources, args.out, jobs=args.jobs, timeout=args.timeout, stages=args.stage,
+                       held_out=secret, isolation_mode=mode)
     class_summary = summary.summarize(outcomes, stages=args.stage)
     problems = write_outputs(outcomes, class_summary, args.out, roster=roster, assignment=args.assignment)
     graded = sum(not o.error for o in outcomes)
@@ -178,6 +182,7 @@ def collect(sources, out, *, jobs, timeout, stages=None, progress=None, held_out
             outcomes[futures[future]] = outcome
             progress.advance(_progress_label(outcome))
     except KeyboardInterrupt:
+        graders.stopping = True  # no new zygote for a grade whose zygote is killed next
         pool.shutdown(wait=False, cancel_futures=True)
         stop_all()
         raise
@@ -251,6 +256,7 @@ class Graders:
         self.secret, self.forks = secret, forks and forked.available()
         self.isolation = isolation_mode
         self._idle, self._all = queue.SimpleQueue(), []
+        self.stopping = False
 
     def run(self, argv, log_path, timeout):
         """The grade's exit status, or None when it overran ``timeout`` and was stopped."""
@@ -264,7 +270,7 @@ class Graders:
                 status = zygote.grade(argv, log_path, timeout, self.secret)
             except forked.ZygoteDied:
                 zygote.close()
-                if attempt == 2:
+                if attempt == 2 or self.stopping:
                     raise
                 continue
             self._idle.put(zygote)
@@ -278,6 +284,8 @@ class Graders:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
+            if self.stopping:
+                raise forked.ZygoteDied("collect is stopping") from None
             zygote = forked.Zygote()
             self._all.append(zygote)
             return zygote
