@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 # roster columns that may hold what a student typed as their id, Canvas's and Moodle's names
-ID_COLUMNS = ("SIS Login ID", "SIS User ID", "ID", "Email address", "Username", "ID number", "Student")
+ID_COLUMNS = ("SIS Login ID", "SIS User ID", "ID", "Email address", "Username", "ID number", "student_id",
+              "Student")
 MOODLE_IDENTIFIERS = ("Email address", "Username", "ID number", "SIS Login ID", "SIS User ID")
 DEFAULT_ASSIGNMENT = "micrograd-kit"
 
@@ -104,10 +105,9 @@ def canvas_rows(matched, assignment=DEFAULT_ASSIGNMENT):
     """Canvas's gradebook import: its five student columns, then the assignment's total."""
     rows = [list(CANVAS_COLUMNS) + [assignment]]
     for grade in matched:
-        if grade.roster_row is None:
+        student = [grade.roster_row.get(c, "") for c in CANVAS_COLUMNS] if grade.roster_row else []
+        if not any(student):  # no roster, or one without Canvas's columns: the student id is all there is
             student = [grade.student_id, "", "", "", ""]
-        else:
-            student = [grade.roster_row.get(c, "") for c in CANVAS_COLUMNS]
         rows.append(student + [_number(grade.total)])
     return rows
 
