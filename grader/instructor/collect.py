@@ -92,7 +92,8 @@ def main(argv=None):
                              "your Canvas gradebook export or Moodle grade export")
     parser.add_argument("--assignment", default=lms.DEFAULT_ASSIGNMENT, metavar="NAME",
                         help="the grade column's name in canvas.csv and moodle.csv; Canvas matches an existing "
-                             f"assignment by its exported header, e.g. 'micrograd (12345)' (default: {lms.DEFAULT_ASSIGNMENT})")
+                             "assignment by its exported header, e.g. 'micrograd (12345)' "
+                             f"(default: {lms.DEFAULT_ASSIGNMENT})")
     args = parser.parse_args(argv)
     try:
         return _collect_command(parser, args)
@@ -109,7 +110,7 @@ def _collect_command(parser, args):
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} is a file; give a folder")
     try:
-        secret = held_out_secret(args.held_out_file)
+        secret = held_out.given(args.held_out_file)
     except (OSError, held_out.SecretError) as error:
         parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
     try:
@@ -131,22 +132,13 @@ def _collect_command(parser, args):
     problems = write_outputs(outcomes, class_summary, args.out, roster=roster, assignment=args.assignment)
     graded = sum(not o.error for o in outcomes)
     held = " on held-out cases" if secret else ""
-    print(f"Regraded {graded} of {len(outcomes)} submissions{held}, isolation {mode}, in {time.monotonic() - started:.0f} s.\n"
+    seconds = time.monotonic() - started
+    print(f"Regraded {graded} of {len(outcomes)} submissions{held}, isolation {mode}, in {seconds:.0f} s.\n"
           f"  {args.out / 'gradebook.csv'}\n  {args.out / 'summary.md'}\n  {args.out / 'summary.json'}\n"
           f"  {args.out / 'canvas.csv'} and {args.out / 'moodle.csv'} (LMS gradebook imports)")
     if problems:
         print("Left out of the LMS imports (see gradebook.csv):\n" + "".join(f"  {p}\n" for p in problems), end="")
     return 0
-
-
-def held_out_secret(path=None):
-    """The secret in ``path`` when given (an error when it is missing), else ``$MICROGRAD_KIT_HELD_OUT``'s."""
-    if path is None:
-        return held_out.from_environment()
-    secret = held_out.read_file(path)
-    if secret is None:
-        raise FileNotFoundError(2, f"there is no file {path}")
-    return secret
 
 
 def _cores():

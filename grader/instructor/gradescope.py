@@ -79,7 +79,7 @@ def main(argv=None):
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
     try:
-        secret = bundled_secret(args.held_out_file)
+        secret = held_out.given(args.held_out_file)
     except (OSError, held_out.SecretError) as error:
         parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
     try:
@@ -114,16 +114,6 @@ def pinned_requirements():
             raise LookupError(f"{name} is not installed here, so there is no version to pin; "
                               f"run `nox -s gradescope`, which installs it") from None
     return pins
-
-
-def bundled_secret(path=None):
-    """The held-out secret for a platform bundle: ``path``'s (which must exist), else ``$MICROGRAD_KIT_HELD_OUT``'s."""
-    if path is None:
-        return held_out.from_environment()
-    secret = held_out.read_file(path)
-    if secret is None:
-        raise FileNotFoundError(2, f"there is no file {path}")
-    return secret
 
 
 def kit_files(held_out_secret=None):

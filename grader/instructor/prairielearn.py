@@ -81,7 +81,7 @@ def main(argv=None):
     if not 0 < args.timeout <= MAX_TIMEOUT:
         parser.error(f"--timeout must be between 1 and {MAX_TIMEOUT} seconds (PrairieLearn's limit)")
     try:
-        secret = gradescope.bundled_secret(args.held_out_file)
+        secret = held_out.given(args.held_out_file)
     except (OSError, held_out.SecretError) as error:
         parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
     try:
