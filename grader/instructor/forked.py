@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from .. import KIT_ROOT
+from .. import KIT_ROOT, held_out
 from .processes import kill_tree, track, untrack
 
 STARTUP_S = 120.0  # importing the grader takes about a second; a loaded machine may take far longer
@@ -43,8 +43,9 @@ class Zygote:
     """One zygote process, used by one thread at a time: ``grade`` blocks until its child has ended."""
 
     def __init__(self):
+        env = {name: value for name, value in os.environ.items() if name != held_out.ENV}  # the pipe brings it
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.instructor.forked"], cwd=KIT_ROOT, stdin=subprocess.PIPE,
+            [sys.executable, "-m", "grader.instructor.forked"], cwd=KIT_ROOT, env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
         track(self.process)
         self._pending = b""
@@ -53,13 +54,13 @@ class Zygote:
     def pid(self):
         return self.process.pid
 
-    def grade(self, argv, log, timeout, held_out=None):
+    def grade(self, argv, log, timeout, secret=None):
         """Grade by ``grader.cli.main(argv)`` in a fresh fork, output to ``log``.
 
         Returns the exit status, or None when the child ran past ``timeout``
         seconds and was killed with everything it started.
         """
-        request = {"argv": [str(a) for a in argv], "log": str(log), "held_out": held_out}
+        request = {"argv": [str(a) for a in argv], "log": str(log), "held_out": secret}
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
@@ -157,7 +158,7 @@ def _child(request):
         os.dup2(log, 2)
         os.chdir(KIT_ROOT)
         os.environ["NO_COLOR"] = "1"
-        os.environ.pop("MICROGRAD_KIT_HELD_OUT", None)  # the request says whether this grade is held out
+        os.environ.pop(held_out.ENV, None)  # the request says whether this grade is held out
         from grader import cli
 
         argv = list(request["argv"])
