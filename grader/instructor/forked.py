@@ -129,12 +129,16 @@ def _preload():
     (so never copy) the zygote's memory.
     """
     for name in ("pytest", "hypothesis", "pytest_jsonreport.plugin", "grader.cli", "grader.api",
-                 "grader.plugin", "grader.terminal", "grader.report", "grader.instructor.gradescope"):
+                 "grader.plugin", "grader.terminal", "grader.report", "grader.html_report", "grader.history",
+                 "grader.instructor.gradescope"):
         importlib.import_module(name)
     for path in sorted((KIT_ROOT / "grader" / "checks").glob("*.py")):
         importlib.import_module(f"grader.checks.{path.stem}")
     for name in ("engine", "nn", "train", "derivatives"):  # what the checks' ``ref`` fixture imports
         importlib.import_module(f"reference.{name}")
+    for path in sorted((KIT_ROOT / "grader" / "worker").glob("*.py")):  # the scenarios, run on the reference
+        if path.stem not in ("main", "guard"):  # those two only ever run in a worker
+            importlib.import_module(f"grader.worker.{path.stem}")
     from _pytest.config import default_plugins  # pytest imports its own plugins in every pytest.main
 
     for name in default_plugins:
