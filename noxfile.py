@@ -1,5 +1,5 @@
 """Every task a user runs: ``nox -s grade``, ``tests``, ``docs``, ``serve``, ``bench``, ``reset``,
-``submit``, and for instructors ``collect`` and ``gradescope``.
+``submit``, and for instructors ``collect``, ``gradescope`` and ``prairielearn``.
 
 Environments are reused, and a warm environment skips installation entirely
 (a stamp records what was installed), so a repeated ``nox -s grade`` costs
@@ -105,6 +105,13 @@ def gradescope(session):
     """Build dist/gradescope-autograder.zip to upload to Gradescope (-- --docs-url URL)."""
     install(session, "grade")
     session.run("python", "-m", "grader", "gradescope", "build", *session.posargs)
+
+
+@nox.session(python=first_python())
+def prairielearn(session):
+    """Write dist/prairielearn/micrograd/, a PrairieLearn question graded by the kit (-- --docs-url URL)."""
+    install(session, "grade")
+    session.run("python", "-m", "grader", "prairielearn", "build", *session.posargs)
 
 
 @nox.session(python=False)

@@ -1,17 +1,22 @@
-"""How long `collect` takes to regrade a class: 100 submissions on this machine.
+"""How much faster `collect` regrades a class than grading it one submission at a time.
 
-    python benchmarks/collect_throughput.py [--count 100] [--jobs N] [--keep DIR]
+    python benchmarks/collect_throughput.py [--count 40] [--rounds 2] [--jobs N] [--keep DIR]
 
 Makes a class of submissions in a temporary folder, as `nox -s submit` packs
 them (zips holding student/ files, no report): mostly finished work (the
 reference), some untouched stubs, and buggy variants, each the reference with
-one classic mistake typed in. Then runs `python -m grader collect` on it, as
-an instructor would, and prints the wall time. The target is under 150 s for
-100 submissions on a 2-core machine.
+one classic mistake typed in. Then, in one run and on the same machine, times
+grading them one by one with `python -m grader` (a fresh process each, as a
+shell loop would) and regrading them with `python -m grader collect`, as an
+instructor would. The two alternate over ``--rounds`` slices of the class, so
+that a change in the machine's load falls on both. Prints the ratio of the
+wall times; the target is at most 0.35. Checks that both give every
+submission the same total.
 """
 
 import argparse
 import csv
+import json
 import os
 import resource
 import shutil
@@ -28,7 +33,7 @@ sys.path.insert(0, str(KIT_ROOT))
 from grader.instructor.layout import PACKAGE_FILES  # noqa: E402
 from grader.reset import pristine_source  # noqa: E402
 
-TARGET_SECONDS = 150
+TARGET_RATIO = 0.35
 # (file, text in the reference, the mistake typed instead): each one a hint in the catalogue
 MISTAKES = [
     ("engine.py", "self.grad += other.data * out.grad", "self.grad += self.data * out.grad"),
@@ -85,40 +90,112 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
+def timed(command):
+    """Run ``command`` from the kit's root; its (wall seconds, CPU seconds), or SystemExit when it fails."""
+    started, cpu_before = time.monotonic(), _children_cpu()
+    finished = subprocess.run(command, cwd=KIT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if finished.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, command[1:4]))} failed (exit status {finished.returncode}):\n"
+                         f"{finished.stderr[-2000:]}")
+    return time.monotonic() - started, _children_cpu() - cpu_before
+
+
+def one_by_one(zips, scratch):
+    """Grade each submission with its own `python -m grader`; its totals by file name, the time taken."""
+    totals, wall, cpu = {}, 0.0, 0.0
+    for path in zips:
+        folder = scratch / "unzipped" / path.stem
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(folder)
+        report = scratch / "one-by-one" / f"{path.stem}.json"
+        w, c = timed([sys.executable, "-m", "grader", "--impl", folder / "student", "--report", report])
+        wall, cpu = wall + w, cpu + c
+        totals[path.name] = json.loads(report.read_text())["grading"]["score"]
+    return totals, wall, cpu
+
+
+def why_they_differ(scratch, name):
+    """The checks whose outcomes differ between the two reports of submission ``name``, in a few words."""
+    stem = name.removesuffix(".zip")
+    try:
+        reports = [json.loads(path.read_text())["grading"] for path in
+                   (scratch / "one-by-one" / f"{stem}.json", scratch / "collected" / "reports" / f"{name}.json")]
+    except (OSError, ValueError, KeyError) as error:
+        return f"no report to compare ({error})"
+    outcomes = [{c["name"]: c["outcome"] for s in r["stages"] for c in s["checks"]} for r in reports]
+    changed = [f"{check} {outcomes[0][check]} vs {outcomes[1].get(check)}"
+               for check in outcomes[0] if outcomes[0][check] != outcomes[1].get(check)]
+    return "; ".join(changed) or "the same outcomes, other points"
+
+
+def collected(zips, scratch, jobs):
+    """Regrade the submissions with one `collect`; their totals by file name, the time taken."""
+    batch = scratch / "batch"
+    shutil.rmtree(batch, ignore_errors=True)
+    batch.mkdir()
+    for path in zips:
+        shutil.copy(path, batch / path.name)
+    out = scratch / "collected"
+    # the same isolation as the one-by-one grades (the strongest here), even where that is only self-check
+    command = [sys.executable, "-m", "grader", "collect", batch, "--out", out, "--allow-self-check"]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    wall, cpu = timed(command)
+    with open(out / "gradebook.csv", newline="") as f:
+        totals = {row["submission"]: float(row["total"]) if row["total"] else None for row in csv.DictReader(f)}
+    return totals, wall, cpu
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--count", type=int, default=40, help="submissions in the class (default: 40)")
+    parser.add_argument("--rounds", type=int, default=2, help="slices the two ways alternate over (default: 2)")
     parser.add_argument("--jobs", type=int, help="passed to collect (default: its own, the core count)")
-    parser.add_argument("--keep", type=Path, help="also copy the submissions and collect's output here")
+    parser.add_argument("--keep", type=Path, help="also copy the submissions and the reports here")
     args = parser.parse_args()
+    if args.count < 1 or args.rounds < 1:
+        parser.error("--count and --rounds must be positive")
     with tempfile.TemporaryDirectory(prefix="collect-bench-") as scratch:
-        submissions, out = Path(scratch) / "submissions", Path(scratch) / "collected"
+        scratch = Path(scratch)
+        submissions = scratch / "submissions"
         submissions.mkdir()
         kinds = make_class(submissions, args.count)
-        command = [sys.executable, "-m", "grader", "collect", str(submissions), "--out", str(out)]
-        if args.jobs:
-            command += ["--jobs", str(args.jobs)]
-        started, cpu_before = time.monotonic(), _children_cpu()
-        finished = subprocess.run(command, cwd=KIT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        seconds, cpu = time.monotonic() - started, _children_cpu() - cpu_before
-        if finished.returncode != 0:
-            raise SystemExit(f"collect failed (exit status {finished.returncode})")
-        with open(out / "gradebook.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-        by_kind = {}
-        for kind, row in zip(kinds, sorted(rows, key=lambda r: r["submission"])):
-            by_kind.setdefault(kind, []).append(float(row["total"]) if row["total"] else None)
+        zips = sorted(submissions.glob("*.zip"))
+        single, batch = {}, {}
+        single_time = batch_time = single_cpu = batch_cpu = 0.0
+        for r in range(args.rounds):
+            part = zips[r::args.rounds]
+            totals, wall, cpu = one_by_one(part, scratch)
+            single.update(totals)
+            single_time, single_cpu = single_time + wall, single_cpu + cpu
+            totals, wall, cpu = collected(part, scratch, args.jobs)
+            batch.update(totals)
+            batch_time, batch_cpu = batch_time + wall, batch_cpu + cpu
+        differ = sorted(name for name in single if single[name] != batch.get(name))
+        explained = {name: why_they_differ(scratch, name) for name in differ}
         if args.keep:
             shutil.copytree(scratch, args.keep, dirs_exist_ok=True)
-    print(f"collect regraded {args.count} submissions in {seconds:.1f} s "
-          f"({seconds / args.count:.2f} s each; target {TARGET_SECONDS} s for 100)")
+    n = args.count
+    ratio = batch_time / single_time
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"  CPU time {cpu:.0f} s ({cpu / args.count:.2f} s each): on {cores} otherwise idle cores, "
-          f"at least {cpu / cores:.0f} s of wall time; the load average was {os.getloadavg()[0]:.1f}")
+    print(f"{n} submissions on {cores} cores (load average {os.getloadavg()[0]:.1f} at the end):")
+    print(f"  one by one (python -m grader): {single_time:6.1f} s wall ({single_time / n:.2f} s each), "
+          f"{single_cpu:6.1f} s CPU ({single_cpu / n:.2f} s each)")
+    print(f"  collect:                       {batch_time:6.1f} s wall ({batch_time / n:.2f} s each), "
+          f"{batch_cpu:6.1f} s CPU ({batch_cpu / n:.2f} s each)")
+    print(f"  ratio collect / one by one: {ratio:.2f} (target at most {TARGET_RATIO})")
+    by_kind = {}
+    for kind, name in zip(kinds, sorted(batch)):
+        by_kind.setdefault(kind, []).append(batch[name])
     for kind, totals in sorted(by_kind.items()):
         shown = sorted({t for t in totals if t is not None})
         print(f"  {len(totals):3d} {kind:24s} totals: {', '.join(f'{t:g}' for t in shown) or 'not graded'}")
-    return 0 if seconds * 100 / args.count < TARGET_SECONDS else 1
+    if differ:
+        print(f"  collect and one-by-one disagree on {len(differ)} submissions:")
+        for name in differ:
+            print(f"    {name}: one by one {single[name]:g}, collect {batch.get(name)}: {explained[name]}")
+        return 1
+    return 0 if ratio <= TARGET_RATIO else 1
 
 
 if __name__ == "__main__":

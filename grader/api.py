@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import KIT_ROOT, honesty, isolation, report
+from . import KIT_ROOT, held_out as held_out_cases, honesty, isolation, report
 from .stages import MODULES, STAGES
 
 CHECKS_DIR = KIT_ROOT / "grader" / "checks"
@@ -65,7 +65,7 @@ def select_stages(stages):
 
 
 def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DEFAULT_BUDGET_S,
-          checks=CHECKS_DIR, isolation_mode=None):
+          checks=CHECKS_DIR, isolation_mode=None, held_out=None):
     """Grade ``folder`` and return the report document (pytest-json-report's, plus ``grading``).
 
     ``stages``: stage ids to grade (default: all). ``report_path``: where to
@@ -73,7 +73,9 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     time budget; checks it leaves no time for are reported ``not_run``.
     ``checks``: the folder of checks (the kit's own by default).
     ``isolation_mode``: ``os``, ``user``, ``self-check`` or ``auto`` (default:
-    ``$MICROGRAD_KIT_ISOLATION``, else the strongest this machine gives). A report
+    ``$MICROGRAD_KIT_ISOLATION``, else the strongest this machine gives).
+    ``held_out``: a secret the property checks draw their cases from
+    (``grader/held_out.py``); the report says only that it was given. A report
     whose ``grading.errors`` is not empty marks a run in which the grader
     itself failed. Raises UsageError for bad arguments, GradingInterrupted on
     Ctrl-C.
@@ -87,10 +89,15 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
         mode = isolation.choose(isolation_mode)
     except isolation.Unavailable as error:
         raise UsageError(str(error)) from None
+    if held_out is not None:
+        try:
+            held_out = held_out_cases.check_secret(held_out)
+        except held_out_cases.SecretError as error:
+            raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
     with _off_import_path(folder):
         flags, notes, errors = _static_flags(folder)
-        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode)
+        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode, held_out)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -104,7 +111,7 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
         folder=folder, student_id=student_id or None, stages=selected,
         check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
         started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode,
-        honesty_notes=notes)
+        honesty_notes=notes, held_out=held_out is not None)
     document["environment"] = document["grading"]["environment"]
     if report_path is not None:
         report.write(document, report_path)
@@ -137,7 +144,7 @@ def _static_flags(folder):
         return [], [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
 
 
-def _run_pytest(folder, stages, budget_s, checks, mode):
+def _run_pytest(folder, stages, budget_s, checks, mode, held_out):
     """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
     import pytest
     import pytest_jsonreport.plugin
@@ -163,7 +170,7 @@ def _run_pytest(folder, stages, budget_s, checks, mode):
     ]
     output = io.StringIO()
     with _plain_pytest_environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        exitcode = pytest.main(args, plugins=[plugin, pytest_jsonreport.plugin])
+        exitcode = pytest.main(args, plugins=[plugin, pytest_jsonreport.plugin, held_out_cases.Seeding(held_out)])
     return plugin, exitcode, output.getvalue()
 
 

@@ -17,19 +17,21 @@ from .stages import STAGES
 
 OK, BELOW_FAIL_UNDER, USAGE, GRADER_FAILED, INTERRUPTED = 0, 1, 2, 3, 130
 STUDENT_ID_ENV = "MICROGRAD_KIT_STUDENT_ID"
+HELD_OUT_ENV = "MICROGRAD_KIT_HELD_OUT"  # grader.held_out.ENV, named here so that --help loads nothing
 DEFAULT_REPORT = KIT_ROOT / "reports" / "grade-report.json"
 TOOLS = {  # subcommand -> the module whose main(argv) runs it
     "verify": "grader.instructor.verify",
     "submit": "grader.submit",
     "collect": "grader.instructor.collect",
     "gradescope": "grader.instructor.gradescope",
+    "prairielearn": "grader.instructor.prairielearn",
 }
 USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
                         [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
-                        [--isolation MODE] [--open] [--watch]
+                        [--isolation MODE] [--open] [--watch] [--held-out SECRET]
        python -m grader verify REPORT --impl FOLDER [--isolation MODE] [--allow-self-check]
-       python -m grader submit|collect|gradescope ...   (each has its own --help)"""
+       python -m grader submit|collect|gradescope|prairielearn ...   (each has its own --help)"""
 
 
 def main(argv=None):
@@ -81,6 +83,9 @@ def parser():
     p.add_argument("--time-budget", type=_seconds, default=None, metavar="S",
                    help=f"stop grading after S seconds; checks left are reported as not run "
                         f"(default: {DEFAULT_BUDGET_S:g})")
+    p.add_argument("--held-out", metavar="SECRET",
+                   help="official grading: draw the property checks' cases from SECRET, so they are cases "
+                        f"the student never saw (default: ${HELD_OUT_ENV}); the report never holds the secret")
     p.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
                    help="how graded code is walled off: os (bubblewrap), user (an unprivileged user), "
                         "self-check (the in-process guard only) or auto, the strongest this machine gives "
@@ -119,6 +124,9 @@ def grade_command(argv):
             options["budget_s"] = args.time_budget
         if args.checks is not None:
             options["checks"] = args.checks
+        held_out = args.held_out if args.held_out is not None else os.environ.get(HELD_OUT_ENV)
+        if held_out is not None:
+            options["held_out"] = held_out
         if args.isolation is not None:
             options["isolation_mode"] = args.isolation
         if args.watch:

@@ -22,14 +22,15 @@ SCHEMA_VERSION = 1
 
 
 def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s,
-            isolation=None, honesty_notes=()):
+            isolation=None, honesty_notes=(), held_out=False):
     """The ``grading`` object.
 
     ``check_results`` is ``[(stage id, check result)]``; ``flags`` are honesty
     flags ``{"module", "reason"}``, which zero every selected stage whose
     checks run that module; ``errors`` are the grader's own failures;
     ``isolation`` is the mode graded code ran under (None: none ran);
-    ``honesty_notes`` ``{"module", "note"}`` say where the static scan gave up.
+    ``honesty_notes`` ``{"module", "note"}`` say where the static scan gave up;
+    ``held_out`` whether the property checks drew their cases from a secret.
     """
     errors = list(errors)
     explained = bool(errors)  # a stage without checks after an error is that error's doing
@@ -63,6 +64,7 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
         "impl": {"path": str(folder), "files": file_hashes(folder)},
         "selected_stages": [s.id for s in STAGES if s.id in stages],
         "isolation": isolation,
+        "held_out": bool(held_out),
         "score": _round(sum(s["score"] for s in report_stages)),
         "max_score": sum(s["max_score"] for s in report_stages),
         "stages": report_stages,

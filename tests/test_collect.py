@@ -13,11 +13,15 @@ from pathlib import Path
 import pytest
 
 from conftest import KIT_ROOT
+from grader import isolation
 from grader.instructor.layout import SubmissionError, unpack
 from grader.instructor.processes import run_bounded
 from instructor_support import (FAST_STAGES, folder_files, graded_reference, grader,  # noqa: F401
                                 make_zip, stub_folder)
 from runner_support import validate
+
+# These tests are about collect, not the machine: they grade wherever only the in-process guard is there too.
+ALLOW = ("--allow-self-check",)
 
 
 # ---- reading submissions, whatever their shape ----
@@ -114,8 +118,16 @@ def collected(graded_reference, tmp_path_factory):
     make_zip(class_ / "empty.zip", {})
     (class_ / "ghost.zip").symlink_to(root / "nowhere.zip")
 
+    roster = root / "roster.csv"  # as Canvas exports it: a "Points Possible" row, ids in several columns
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Homework (88)\n"
+                      "    Points Possible,,,,,100.00\n"
+                      '"Ref, Sam",101,u101,s-ref,Tuesday lab,\n'
+                      '"Mallory, Eve",102,u102,S-MALLORY,Tuesday lab,\n'
+                      '"Lee, Carol",103,carol,c.lee,Friday lab,\n'
+                      '"Never, Erin",104,u104,erin,Friday lab,\n')
     out = root / "collected"
-    args = ["collect", class_, "--out", out, "--jobs", "2"]
+    args = ["collect", class_, "--out", out, "--jobs", "2", "--roster", roster, "--assignment", "Homework (88)",
+            *ALLOW]
     for stage in FAST_STAGES:
         args += ["--stage", stage]
     finished = grader(*args)
@@ -129,12 +141,87 @@ def test_every_submission_has_a_row_with_the_expected_columns(collected):
     out, rows, finished = collected
     header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
     assert header == ["student_id", "submission", "stage_0", "stage_1", "stage_2", "stage_3", "stage_4",
-                      "stage_5", "total", "claimed_total", "flags", "details"]
+                      "stage_5", "total", "claimed_total", "isolation", "flags", "details"]
     assert sorted(rows) == sorted(["submission-s-ref.zip", "tampered.zip", "edited.zip", "s-stubs",
                                    "submission-s-stubs.zip", "carol.zip", "dave", "garbage.zip", "empty.zip",
                                    "ghost.zip"])
     assert "[10/10]" in finished.stderr  # the plain progress lines, stderr not being a terminal
     assert "Regraded 7 of 10 submissions" in finished.stdout
+    graded = [row for row in rows.values() if row["total"]]
+    assert len(graded) == 7 and all(row["isolation"] in isolation.MODES for row in graded)
+    for row in graded:  # the column says what each regrade's report says
+        report = json.loads((out / "reports" / f"{row['submission']}.json").read_text())
+        assert row["isolation"] == report["grading"]["isolation"]
+    assert all(row["isolation"] == "" for row in rows.values() if not row["total"])
+
+
+def test_official_grading_refuses_the_in_process_guard_alone_unless_allowed(tmp_path):
+    class_ = tmp_path / "class"
+    stub_folder(class_ / "s1")
+    refused = grader("collect", class_, "--out", tmp_path / "out", "--isolation", "self-check")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "--allow-self-check" in refused.stderr and "isolated by the operating system" in refused.stderr
+    assert not (tmp_path / "out").exists()
+    allowed = grader("collect", class_, "--out", tmp_path / "out", "--isolation", "self-check", "--stage", "0",
+                     "--allow-self-check")
+    assert allowed.returncode == 0, allowed.stderr
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
+        [row] = csv.DictReader(f)
+    assert row["isolation"] == "self-check" and "isolation self-check" in allowed.stdout
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_canvas_gets_one_row_per_rostered_student_with_the_total(collected):
+    out, rows, finished = collected
+    canvas = read_csv(out / "canvas.csv")
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework (88)"]
+    total = {name: rows[name]["total"] for name in rows}
+    assert sorted(canvas[1:]) == sorted([
+        ["Ref, Sam", "101", "u101", "s-ref", "Tuesday lab", total["submission-s-ref.zip"]],
+        ["Mallory, Eve", "102", "u102", "S-MALLORY", "Tuesday lab", total["tampered.zip"]],  # ids match in any case
+        ["Lee, Carol", "103", "carol", "c.lee", "Friday lab", total["carol.zip"]],  # by SIS User ID
+    ])
+    # the rest is named, never guessed: not in the roster, two submissions under one id, not graded, no submission
+    for left_out in ("s-edited: not in the roster", "dave: not in the roster", "s-stubs (s-stubs): more than one",
+                     "garbage (garbage.zip): not graded", "no graded submission: Never, Erin"):
+        assert left_out in finished.stdout
+
+
+def test_moodle_gets_an_identifier_and_the_grade(collected):
+    out, rows, _ = collected
+    moodle = read_csv(out / "moodle.csv")
+    assert moodle[0] == ["SIS Login ID", "Homework (88)"]  # the roster's first column Moodle can map to a user
+    assert sorted(moodle[1:]) == sorted([["s-ref", rows["submission-s-ref.zip"]["total"]],
+                                         ["S-MALLORY", rows["tampered.zip"]["total"]],
+                                         ["c.lee", rows["carol.zip"]["total"]]])
+
+
+def test_without_a_roster_the_student_id_is_the_student():
+    from grader.instructor import collect, lms
+
+    outcomes = [collect.Outcome("submission-bo.zip", "bo", regraded={"grading": {"score": 42.5, "stages": []}}),
+                collect.Outcome("ann", "ann", regraded={"grading": {"score": 100, "stages": []}}),
+                collect.Outcome("bad.zip", "bad", flags=["error"])]
+    grades, problems = collect.lms_grades(outcomes)
+    matched, unmatched = lms.match(grades, None)
+    assert lms.canvas_rows(matched) == [list(lms.CANVAS_COLUMNS) + ["micrograd-kit"],
+                                        ["bo", "", "", "", "", "42.5"], ["ann", "", "", "", "", "100"]]
+    assert lms.moodle_rows(matched, None) == [["Username", "micrograd-kit"], ["bo", "42.5"], ["ann", "100"]]
+    assert problems == ["bad (bad.zip): not graded"] and unmatched == []
+
+
+def test_a_roster_without_student_ids_is_refused_before_grading(tmp_path):
+    class_ = tmp_path / "class"
+    stub_folder(class_ / "s1")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Name,Grade\nAnn,\n")
+    finished = grader("collect", class_, "--out", tmp_path / "out", "--roster", roster)
+    assert finished.returncode == 2 and "--roster" in finished.stderr and "SIS Login ID" in finished.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_honest_submission_is_regraded_to_its_claim_with_no_flags(collected):
@@ -201,7 +288,7 @@ def test_a_regrade_that_overruns_is_stopped_and_its_row_says_why(tmp_path, grade
     class_ = tmp_path / "class"
     class_.mkdir()
     make_zip(class_ / "slow.zip", folder_files(folder))
-    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "0.1", "--stage", "0")
+    finished = grader("collect", class_, "--out", tmp_path / "out", "--timeout", "0.1", "--stage", "0", *ALLOW)
     assert finished.returncode == 0, finished.stderr
     with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
         [row] = csv.DictReader(f)
@@ -248,9 +335,12 @@ def test_ctrl_c_stops_the_run_at_once_and_leaves_nothing_running(tmp_path):
     class_ = tmp_path / "class"
     for i in range(8):
         stub_folder(class_ / f"s{i}")
-    collect = subprocess.Popen([sys.executable, "-m", "grader", "collect", class_, "--out", tmp_path / "out"],
+    collect = subprocess.Popen([sys.executable, "-m", "grader", "collect", class_, "--out", tmp_path / "out", *ALLOW],
                                cwd=KIT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 120  # interrupt it mid-run: once a grade has started (its log is open)
+    while not list((tmp_path / "out" / "logs").glob("*.txt")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
     collect.send_signal(signal.SIGINT)
     _, err = collect.communicate(timeout=30)
     assert collect.returncode == 130 and "interrupted" in err and "Traceback" not in err
@@ -259,3 +349,37 @@ def test_ctrl_c_stops_the_run_at_once_and_leaves_nothing_running(tmp_path):
     while _running("micrograd-collect-") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _running("micrograd-collect-")
+
+
+HELD_OUT_SECRET = "collect-held-out-93d0"
+
+
+def test_a_held_out_regrade_matches_the_grader_run_alone_and_no_output_holds_the_secret(tmp_path):
+    class_ = tmp_path / "class"
+    folder = class_ / "s-bug"
+    folder.mkdir(parents=True)
+    for name, data in folder_files(KIT_ROOT / "reference").items():
+        (folder / name).write_bytes(data)
+    engine = folder / "engine.py"  # the tanh rule's classic mistake: stage 2 loses points
+    engine.write_text(engine.read_text().replace("(1 - t**2) * out.grad", "(1 - t) * out.grad"))
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(HELD_OUT_SECRET + "\n")
+    out = tmp_path / "out"
+    finished = grader("collect", class_, "--out", out, "--stage", "2", "--held-out-file", secret_file, *ALLOW)
+    assert finished.returncode == 0, finished.stderr
+    assert "on held-out cases" in finished.stdout
+    alone = tmp_path / "alone.json"
+    single = grader("--impl", folder, "--stage", "2", "--report", alone, "--student-id", "s-bug",
+                    env={"MICROGRAD_KIT_HELD_OUT": HELD_OUT_SECRET})
+    assert single.returncode == 0, single.stderr
+
+    def comparable(path):
+        grading = validate(json.loads(path.read_text()))
+        return {k: v for k, v in grading.items() if k not in ("timing", "impl")}
+
+    regraded = comparable(out / "reports" / "s-bug.json")
+    assert regraded["held_out"] is True and 0 < regraded["score"] < 20
+    assert regraded == comparable(alone), "a fork of collect's zygote grades as `python -m grader` does"
+    for path in [p for p in out.rglob("*") if p.is_file()]:
+        assert HELD_OUT_SECRET not in path.read_text(errors="replace"), path
+    assert HELD_OUT_SECRET not in finished.stdout + finished.stderr

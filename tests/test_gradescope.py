@@ -35,7 +35,7 @@ RESULTS_SCHEMA = {
             "required": ["name", "number", "score", "max_score", "status", "output", "tags"],
             "properties": {
                 "name": {"type": "string", "minLength": 1},
-                "number": {"type": "string", "pattern": r"^(\d|bonus)\.\d+$"},
+                "number": {"type": "string", "pattern": r"^(\d|bonus)\.\d+(\.1)?$"},  # .1: a held-out case
                 "score": {"type": "number", "minimum": 0},
                 "max_score": {"type": "number", "minimum": 0},
                 "status": {"enum": ["passed", "failed"]},
@@ -61,8 +61,25 @@ def valid_results(path):
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory):
     path = tmp_path_factory.mktemp("build") / "autograder.zip"
-    finished = grader("gradescope", "build", "--out", path, "--docs-url", "https://course.example/mg/")
+    # the tests are about the platform, not this machine: grade under the in-process guard too, if that is all
+    finished = grader("gradescope", "build", "--out", path, "--docs-url", "https://course.example/mg/",
+                      "--allow-self-check")
     assert finished.returncode == 0, finished.stderr
+    return path
+
+
+SECRET = "gradescope-held-out-5c2e"
+
+
+@pytest.fixture(scope="module")
+def held_out_zip(tmp_path_factory):
+    """An official build: held-out cases from a secret file, and no grading under the guard alone."""
+    build = tmp_path_factory.mktemp("held-out-build")
+    (build / "secret.txt").write_text(SECRET + "\n")
+    path = build / "autograder.zip"
+    finished = grader("gradescope", "build", "--out", path, "--held-out-file", build / "secret.txt")
+    assert finished.returncode == 0, finished.stderr
+    assert SECRET not in finished.stdout + finished.stderr
     return path
 
 
@@ -108,7 +125,8 @@ def test_the_zip_has_what_gradescope_needs_and_nothing_else(autograder_zip):
     assert sorted(p.split("==")[0] for p in pins) == ["hypothesis", "pytest", "pytest-json-report",
                                                       "pytest-timeout"]
     assert all("==" in p for p in pins)
-    assert config["docs_url"] == "https://course.example/mg/"
+    assert config["docs_url"] == "https://course.example/mg/" and config["allow_self_check"] is True
+    assert "grader/instructor/held-out.secret" not in names  # no secret given, none taken along
     subprocess.run(["bash", "-n", "-c", archive_text(autograder_zip, "setup.sh")], check=True)
 
 
@@ -182,3 +200,38 @@ def test_results_from_a_report_matches_its_scores(graded_reference):
     for stage in grading["stages"]:
         tests = [t for t in results["tests"] if t["number"].startswith(stage["id"] + ".")]
         assert sum(t["score"] for t in tests) == pytest.approx(stage["score"])
+
+
+TANH_BUG = ("self.grad += (1 - t**2) * out.grad", "self.grad += (1 - t) * out.grad")
+
+
+def test_a_held_out_failure_shows_its_hint_now_and_its_case_after_the_due_date(tmp_path, held_out_zip):
+    with zipfile.ZipFile(held_out_zip) as archive:
+        assert archive.read("grader/instructor/held-out.secret").decode().strip() == SECRET
+        assert SECRET not in archive.read("autograder.json").decode()
+        assert json.loads(archive.read("autograder.json"))["allow_self_check"] is False
+    engine = (KIT_ROOT / "reference" / "engine.py").read_text()
+    root = gradescope_root(tmp_path, held_out_zip,
+                           {**folder_files(KIT_ROOT / "reference"), "engine.py": engine.replace(*TANH_BUG)})
+    with_stages(root, ["2"])
+    config = root / "source" / "autograder.json"  # this machine's isolation is not the point here
+    config.write_text(json.dumps({**json.loads(config.read_text()), "allow_self_check": True}))
+    results = run_autograder(root)
+    assert SECRET not in (root / "results" / "results.json").read_text()
+    failed = [t for t in results["tests"] if t["status"] == "failed" and not t["number"].endswith(".1")]
+    assert failed and 0 < results["score"] < 20
+    for test in failed:
+        [case] = [t for t in results["tests"] if t["number"] == test["number"] + ".1"]
+        assert "held-out case" in test["output"] and "Hint (" in test["output"]
+        assert "Expected" not in test["output"] and "Failing case" not in test["output"]
+        assert "visibility" not in test  # the hint: as visible as the rest
+        assert case["visibility"] == "after_due_date" and case["max_score"] == 0
+        assert "Expected" in case["output"] and "Failing case" in case["output"]
+
+
+def test_an_official_build_refuses_the_in_process_guard_alone_and_says_so(tmp_path, held_out_zip):
+    root = gradescope_root(tmp_path, held_out_zip, folder_files(KIT_ROOT / "reference"))
+    results = run_autograder(root, MICROGRAD_KIT_ISOLATION="self-check")  # as on a machine with nothing better
+    assert results["score"] == 0 and results["tests"] == []
+    assert "not graded" in results["output"] and "--allow-self-check" in results["output"]
+    assert "not a problem with your code" in results["output"]

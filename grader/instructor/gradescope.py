@@ -9,6 +9,14 @@
   ``run_autograder`` calls for each submission.
 - ``write_results(report, path)`` turns a grade report into ``results.json``
   (``python -m grader --gradescope PATH`` uses it too).
+
+Official grading: ``build --held-out-file FILE`` puts the secret in the zip
+(``grader/instructor/held-out.secret``, where graded code may not read), and
+every grade there draws held-out cases; a held-out failure shows its hint at
+once and its details (the failing case, expected and got) only after the due
+date. ``run`` refuses a machine where only the in-process guard isolates graded
+code (``self-check``) unless the zip was built with ``--allow-self-check``,
+and says so in results.json.
 """
 
 import argparse
@@ -23,7 +31,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from .. import KIT_ROOT
+from .. import KIT_ROOT, held_out, isolation
 from ..hints import HINTS
 from ..stages import STAGES
 from . import claims
@@ -56,6 +64,12 @@ def main(argv=None):
     build_parser.add_argument("--stage", action="append", choices=[s.id for s in STAGES],
                               help="grade only this stage, for an assignment that covers part of the "
                                    "kit (repeatable; default: all)")
+    build_parser.add_argument("--held-out-file", type=Path, metavar="FILE",
+                              help="grade on held-out cases drawn from the secret in FILE (its first line; "
+                                   f"default: ${held_out.ENV}); the secret goes in the zip, never in a result")
+    build_parser.add_argument("--allow-self-check", action="store_true",
+                              help="grade even where only the in-process guard isolates graded code "
+                                   "(default: refuse, and say so in each result)")
     run_parser = commands.add_parser("run", help="grade $ROOT/submission (what run_autograder calls)")
     run_parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")),
                             help="the autograder's root (default: $AUTOGRADER_ROOT or /autograder)")
@@ -65,15 +79,21 @@ def main(argv=None):
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
     try:
+        secret = held_out.given(args.held_out_file)
+    except (OSError, held_out.SecretError) as error:
+        parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
+    try:
         pins = pinned_requirements()
     except LookupError as error:
         print(f"gradescope: {error}", file=sys.stderr)
         return 2
     path = build(args.out, pins, docs_url=args.docs_url, visibility=args.visibility, timeout=args.timeout,
-                 stages=args.stage)
+                 stages=args.stage, secret=secret, allow_self_check=args.allow_self_check)
     points = sum(s.points for s in STAGES if not args.stage or s.id in args.stage)
     print(f"Wrote {path}.\nOn Gradescope: create a Programming Assignment worth {points} points, then "
           f"Configure Autograder > Zip file upload.")
+    if secret:
+        print("Grades there draw held-out cases from your secret; keep the zip as private as the secret.")
     if not args.docs_url:
         print("Note: no --docs-url given, so feedback links point at http://127.0.0.1:8000 "
               "(a student's own `nox -s serve`).")
@@ -96,17 +116,34 @@ def pinned_requirements():
     return pins
 
 
-def build(out, pins, *, docs_url=None, visibility="visible", timeout=DEFAULT_TIMEOUT, stages=None):
+def kit_files(held_out_secret=None):
+    """The kit's ``grader/`` and ``reference/`` as ``{archive name: bytes}``, and the secret when there is one.
+
+    A secret file lying in this copy of the kit is never taken along: only
+    the secret given for this build is.
+    """
+    files = {}
+    for package in ("grader", "reference"):
+        for path in sorted((KIT_ROOT / package).rglob("*")):
+            name = path.relative_to(KIT_ROOT).as_posix()
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" \
+                    and name != held_out.SECRET_FILE.as_posix():
+                files[name] = path.read_bytes()
+    if held_out_secret:
+        files[held_out.SECRET_FILE.as_posix()] = (held_out_secret + "\n").encode()
+    return files
+
+
+def build(out, pins, *, docs_url=None, visibility="visible", timeout=DEFAULT_TIMEOUT, stages=None, secret=None,
+          allow_self_check=False):
     """Write the autograder zip to ``out``; return its path."""
-    config = {"docs_url": docs_url, "visibility": visibility, "timeout": timeout, "stages": stages}
+    config = {"docs_url": docs_url, "visibility": visibility, "timeout": timeout, "stages": stages,
+              "allow_self_check": allow_self_check}
     files = {"setup.sh": (SCRIPTS / "setup.sh").read_bytes(),
              "run_autograder": (SCRIPTS / "run_autograder").read_bytes(),
              "requirements.txt": "".join(p + "\n" for p in pins).encode(),
              "autograder.json": json.dumps(config, indent=2).encode()}
-    for package in ("grader", "reference"):
-        for path in sorted((KIT_ROOT / package).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[path.relative_to(KIT_ROOT).as_posix()] = path.read_bytes()
+    files.update(kit_files(secret))
 
     def fill(f):
         with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -129,6 +166,14 @@ def run(root):
     results = root / "results" / "results.json"
     try:
         config = _config(root / "source" / "autograder.json")
+        try:
+            mode = isolation.official(None, allow_self_check=config["allow_self_check"])
+        except isolation.Unavailable as error:
+            _write(results, failure_results(
+                f"This submission was not graded: the autograder could not isolate graded code. {error} "
+                "This is not a problem with your code: please tell your instructor.", "visible"))
+            return 0
+        config["isolation"] = mode
         with tempfile.TemporaryDirectory(prefix="micrograd-gradescope-", ignore_cleanup_errors=True) as scratch:
             try:
                 unpacked = unpack(root / "submission", scratch)
@@ -152,18 +197,30 @@ def run(root):
 
 
 def _config(path):
-    config = {"docs_url": None, "visibility": "visible", "timeout": DEFAULT_TIMEOUT, "stages": None}
+    config = {"docs_url": None, "visibility": "visible", "timeout": DEFAULT_TIMEOUT, "stages": None,
+              "allow_self_check": False}
     if path.is_file():
         config.update(json.loads(path.read_text()))
     return config
 
 
-def _grade(package, report_path, config):
-    """Run the grader on ``package`` in its own process; return why it failed, or None."""
+def grading_environment(config):
+    """The grading process's environment: the docs' address, and the bundle's held-out secret (never argv)."""
     env = dict(os.environ, NO_COLOR="1")
+    env.pop(held_out.ENV, None)
     if config.get("docs_url"):
         env["MICROGRAD_KIT_DOCS"] = config["docs_url"]
-    command = [sys.executable, "-m", "grader", "--impl", str(package), "--report", str(report_path)]
+    secret = held_out.read_file(KIT_ROOT / held_out.SECRET_FILE)
+    if secret:
+        env[held_out.ENV] = secret
+    return env
+
+
+def _grade(package, report_path, config):
+    """Run the grader on ``package`` in its own process; return why it failed, or None."""
+    env = grading_environment(config)
+    command = [sys.executable, "-m", "grader", "--impl", str(package), "--report", str(report_path),
+               "--isolation", config["isolation"]]
     for stage in config.get("stages") or ():
         command += ["--stage", stage]
     status = run_bounded(command, config["timeout"], cwd=KIT_ROOT, env=env, stdin=subprocess.DEVNULL)
@@ -186,19 +243,27 @@ def write_results(report, path, *, visibility="visible"):
 def results_from(report, *, visibility="visible"):
     """Gradescope's results document: one test per check, numbered ``stage.n``, and an overview."""
     grading = claims.grading(report)
+    held = bool(grading.get("held_out"))
     tests = []
     for stage in grading.get("stages", []):
         checks = [c for c in stage.get("checks", []) if c.get("outcome") != "skipped"]
         for number, check in enumerate(checks, 1):
-            tests.append({
+            test = {
                 "name": f"Stage {stage['id']}: {check.get('description') or _readable(check['name'])}",
                 "number": f"{stage['id']}.{number}",
                 "score": check.get("points") or 0,
                 "max_score": check.get("max_points") or 0,
                 "status": "passed" if check.get("outcome") == "passed" else "failed",
-                "output": _check_output(check),
+                "output": check_output(check),
                 "tags": [f"stage {stage['id']}", stage["title"]],
-            })
+            }
+            tests.append(test)
+            if held and check.get("outcome") != "passed" and has_details(check):
+                test["output"] = held_out_output(check)
+                tests.append({  # the failing case itself: a held-out case, shown once the work is in
+                    **test, "name": test["name"] + " — the failing case", "number": test["number"] + ".1",
+                    "score": 0, "max_score": 0, "output": check_output(check),
+                    **({"visibility": "after_due_date"} if visibility == "visible" else {})})
     timing = grading.get("timing") or {}
     return {
         "score": grading.get("score") or 0,
@@ -218,7 +283,7 @@ def failure_results(explanation, visibility="visible"):
     return {"score": 0, "output": explanation, "visibility": visibility, "tests": []}
 
 
-def _check_output(check):
+def check_output(check):
     """What the student reads under a test: plain text, the same facts as the terminal's feedback."""
     if check.get("outcome") == "passed":
         return "Passed."
@@ -226,6 +291,22 @@ def _check_output(check):
     for label, key in (("Expected", "expected"), ("Got", "got"), ("Failing case", "case")):
         if check.get(key) is not None:
             lines.append(f"{label}: {check[key]}")
+    hint = HINTS.get(check.get("hint_id"))
+    if hint or check.get("hint"):
+        lines += ["", f"Hint ({hint.title}): {hint.text}" if hint else f"Hint: {check['hint']}"]
+    if check.get("docs"):
+        lines.append(f"Read more: {check['docs']}")
+    return "\n".join(lines)
+
+
+def has_details(check):
+    return any(check.get(key) is not None for key in ("expected", "got", "case"))
+
+
+def held_out_output(check):
+    """A held-out failure before the due date: that it failed, and the hint, never the case."""
+    lines = [f"This check failed on a held-out case (outcome: {check.get('outcome')}). The case, and what "
+             "your code gave, are shown after the due date."]
     hint = HINTS.get(check.get("hint_id"))
     if hint or check.get("hint"):
         lines += ["", f"Hint ({hint.title}): {hint.text}" if hint else f"Hint: {check['hint']}"]

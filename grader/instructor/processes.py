@@ -11,13 +11,22 @@ import signal
 import subprocess
 
 
-_running = set()  # the processes run_bounded is waiting for, in any thread
+_running = set()  # the processes run_bounded is waiting for, in any thread, and collect's zygotes
+
+
+def track(process):
+    """Have ``stop_all`` kill ``process`` (anything with a ``pid``) and its tree."""
+    _running.add(process)
+
+
+def untrack(process):
+    _running.discard(process)
 
 
 def run_bounded(command, timeout, **popen_args):
     """Run ``command``; its exit status, or None when it ran past ``timeout`` seconds and was killed."""
     process = subprocess.Popen(command, start_new_session=True, **popen_args)
-    _running.add(process)
+    track(process)
     try:
         return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -26,11 +35,11 @@ def run_bounded(command, timeout, **popen_args):
         if process.poll() is None:
             kill_tree(process.pid)
             process.wait()
-        _running.discard(process)
+        untrack(process)
 
 
 def stop_all():
-    """Kill every process that run_bounded is waiting for (the user pressed Ctrl-C)."""
+    """Kill every process that run_bounded is waiting for, and the zygotes (the user pressed Ctrl-C)."""
     for process in list(_running):
         kill_tree(process.pid)
 
