@@ -1,0 +1,92 @@
+"""``%grade`` in a notebook: grade ``student/`` from the kernel and show the result in the cell.
+
+``%load_ext grader`` registers the magic; ``%grade`` grades every stage and
+``%grade 2`` one stage (``%grade 1 2`` several). The grading is the command
+line's: the same checks, the same workers (so the student's latest saved
+code is graded, whatever the kernel has imported), and the same
+``reports/grade-report.json``. The result shows as the HTML report when the
+kit has ``grader/html_report.py``, otherwise as the terminal's text.
+"""
+
+import html
+import importlib
+import re
+
+from IPython.core.error import UsageError
+from IPython.display import HTML, display
+
+from . import KIT_ROOT, api, report, terminal
+from .cli import DEFAULT_REPORT
+from .instructor.atomic import write_atomic
+
+HTML_REPORT = DEFAULT_REPORT.with_suffix(".html")
+URL = re.compile(r"(?:https?|file)://[^\s<>\"']+")
+MAGIC_HELP = f"%grade grades every stage, %grade 2 only stage 2 (the stages: {', '.join(api.STAGE_IDS)})"
+
+
+def load_ipython_extension(ipython):
+    ipython.register_magic_function(grade, magic_kind="line", magic_name="grade")
+
+
+def grade(line=""):
+    """Grade student/ and show the result: ``%grade`` for every stage, ``%grade 2`` for one."""
+    stages = parse_stages(line)
+    try:
+        document = api.grade(KIT_ROOT / "student", stages=stages)
+    except api.UsageError as error:
+        raise UsageError(f"%grade: {error}") from None
+    except (KeyboardInterrupt, api.GradingInterrupted):
+        raise UsageError("%grade was interrupted: no report written") from None
+    except Exception as error:  # the grader's own bug: one line, as on the command line
+        raise UsageError(f"%grade: the grader itself failed ({type(error).__name__}: {error}); "
+                         "this is a problem in the kit, not in your code") from None
+    try:
+        report.write(document, DEFAULT_REPORT)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"%grade could not write the report to {_shown(DEFAULT_REPORT)}: "
+                         f"{getattr(error, 'strerror', None) or error}") from None
+    display(HTML(render(document)))
+
+
+def parse_stages(line):
+    """The stage ids named on the magic's line, ``None`` for all; a one-line UsageError otherwise."""
+    words = line.split()
+    unknown = [word for word in words if word not in api.STAGE_IDS]
+    if unknown:
+        raise UsageError(f"%grade: there is no stage {', '.join(unknown)}. {MAGIC_HELP}")
+    return words or None
+
+
+def render(document):
+    """The result as HTML for the cell: the HTML report, framed so that its styles stay inside it,
+    or the terminal's text when this kit has no HTML report."""
+    html_report = _html_report_module()
+    shown = _shown(DEFAULT_REPORT)
+    if html_report is None:
+        text = terminal.render(document, style=terminal.Style(color=False, unicode=True), report_path=shown)
+        linked = URL.sub(lambda m: f'<a href="{m[0]}" target="_blank">{m[0]}</a>', html.escape(text, quote=False))
+        return f'<pre class="micrograd-kit-grade">{linked}</pre>'
+    page = html_report.render(document)
+    write_atomic(HTML_REPORT, lambda f: f.write(page.encode("utf-8")))
+    return (f'<iframe title="Grade report" srcdoc="{html.escape(page, quote=True)}" '
+            'style="width: 100%; height: 36rem; border: 1px solid #ccc; border-radius: 4px" '
+            'onload="this.style.height = (this.contentDocument.documentElement.scrollHeight + 24) + \'px\'">'
+            f'</iframe><p>Report: {html.escape(shown)} and {html.escape(_shown(HTML_REPORT))}</p>')
+
+
+def _html_report_module():
+    """``grader.html_report``, or None in a kit that does not have it."""
+    try:
+        return importlib.import_module(f"{__package__}.html_report")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__package__}.html_report":
+            raise
+        return None
+
+
+def _shown(path):
+    """A report's path as the student sees the kit: relative to its root."""
+    try:
+        return str(path.relative_to(KIT_ROOT))
+    except ValueError:
+        return str(path)
