@@ -108,6 +108,8 @@ class Visit:
         self.external, self.errors = context.external, []
         self.page = context.new_page()
         self.page.emulate_media(color_scheme=scheme)
+        # a reader new to the site: Material would otherwise reuse the palette of an earlier visit
+        self.page.add_init_script("window.localStorage.clear()")
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         response = self.page.goto(url, wait_until="load")
