@@ -29,7 +29,8 @@ def load_ipython_extension(ipython):
 
 
 def grade(line=""):
-    """Grade student/ and show the result: ``%grade`` for every stage, ``%grade 2`` for one."""
+    """Grade student/, write the report(s) as ``nox -s grade`` does, and show the result in the cell:
+    ``%grade`` for every stage, ``%grade 2`` for one."""
     stages = parse_stages(line)
     try:
         document = api.grade(KIT_ROOT / "student", stages=stages)
@@ -40,12 +41,16 @@ def grade(line=""):
     except Exception as error:  # the grader's own bug: one line, as on the command line
         raise UsageError(f"%grade: the grader itself failed ({type(error).__name__}: {error}); "
                          "this is a problem in the kit, not in your code") from None
+    html_report = _html_report_module()
+    page = html_report.render(document) if html_report else None
     try:
         report.write(document, DEFAULT_REPORT)
+        if page is not None:
+            write_atomic(HTML_REPORT, lambda f: f.write(page.encode("utf-8")))
     except (OSError, ValueError) as error:
-        raise UsageError(f"%grade could not write the report to {_shown(DEFAULT_REPORT)}: "
+        raise UsageError(f"%grade could not write the report to {_shown(DEFAULT_REPORT.parent)}: "
                          f"{getattr(error, 'strerror', None) or error}") from None
-    display(HTML(render(document)))
+    display(HTML(terminal_text(document) if page is None else framed(page)))
 
 
 def parse_stages(line):
@@ -57,21 +62,21 @@ def parse_stages(line):
     return words or None
 
 
-def render(document):
-    """The result as HTML for the cell: the HTML report, framed so that its styles stay inside it,
-    or the terminal's text when this kit has no HTML report."""
-    html_report = _html_report_module()
-    shown = _shown(DEFAULT_REPORT)
-    if html_report is None:
-        text = terminal.render(document, style=terminal.Style(color=False, unicode=True), report_path=shown)
-        linked = URL.sub(lambda m: f'<a href="{m[0]}" target="_blank">{m[0]}</a>', html.escape(text, quote=False))
-        return f'<pre class="micrograd-kit-grade">{linked}</pre>'
-    page = html_report.render(document)
-    write_atomic(HTML_REPORT, lambda f: f.write(page.encode("utf-8")))
+def terminal_text(document):
+    """The terminal's report as HTML, its links clickable: what a kit without the HTML report shows."""
+    text = terminal.render(document, style=terminal.Style(color=False, unicode=True),
+                           report_path=_shown(DEFAULT_REPORT))
+    linked = URL.sub(lambda m: f'<a href="{m[0]}" target="_blank">{m[0]}</a>', html.escape(text, quote=False))
+    return f'<pre class="micrograd-kit-grade">{linked}</pre>'
+
+
+def framed(page):
+    """The HTML report's page in a frame, so that its styles cannot restyle JupyterLab; the frame
+    grows to the page's height once loaded."""
     return (f'<iframe title="Grade report" srcdoc="{html.escape(page, quote=True)}" '
             'style="width: 100%; height: 36rem; border: 1px solid #ccc; border-radius: 4px" '
             'onload="this.style.height = (this.contentDocument.documentElement.scrollHeight + 24) + \'px\'">'
-            f'</iframe><p>Report: {html.escape(shown)} and {html.escape(_shown(HTML_REPORT))}</p>')
+            f'</iframe><p>Report: {_shown(DEFAULT_REPORT)} and {_shown(HTML_REPORT)}</p>')
 
 
 def _html_report_module():
