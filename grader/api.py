@@ -8,10 +8,11 @@ graded code runs only in the sandbox's worker processes.
 import contextlib
 import io
 import os
+import sys
 import time
 from pathlib import Path
 
-from . import KIT_ROOT, honesty, report
+from . import KIT_ROOT, honesty, isolation, report
 from .stages import MODULES, STAGES
 
 CHECKS_DIR = KIT_ROOT / "grader" / "checks"
@@ -64,13 +65,15 @@ def select_stages(stages):
 
 
 def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DEFAULT_BUDGET_S,
-          checks=CHECKS_DIR):
+          checks=CHECKS_DIR, isolation_mode=None):
     """Grade ``folder`` and return the report document (pytest-json-report's, plus ``grading``).
 
     ``stages``: stage ids to grade (default: all). ``report_path``: where to
     write the report, atomically (default: nowhere). ``budget_s``: the run's
     time budget; checks it leaves no time for are reported ``not_run``.
-    ``checks``: the folder of checks (the kit's own by default). A report
+    ``checks``: the folder of checks (the kit's own by default).
+    ``isolation_mode``: ``os``, ``user``, ``self-check`` or ``auto`` (default:
+    ``$MICROGRAD_KIT_ISOLATION``, else the strongest this machine gives). A report
     whose ``grading.errors`` is not empty marks a run in which the grader
     itself failed. Raises UsageError for bad arguments, GradingInterrupted on
     Ctrl-C.
@@ -80,9 +83,14 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     if not budget_s > 0:
         raise UsageError(f"the time budget must be a positive number of seconds, not {budget_s}")
     checks = Path(checks).resolve()
+    try:
+        mode = isolation.choose(isolation_mode)
+    except isolation.Unavailable as error:
+        raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
-    flags, errors = _static_flags(folder)
-    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks)
+    with _off_import_path(folder):
+        flags, notes, errors = _static_flags(folder)
+        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -95,33 +103,55 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     document["grading"] = report.grading(
         folder=folder, student_id=student_id or None, stages=selected,
         check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
-        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s)
+        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode,
+        honesty_notes=notes)
     document["environment"] = document["grading"]["environment"]
     if report_path is not None:
         report.write(document, report_path)
     return document
 
 
-def _static_flags(folder):
-    """Honesty flags found by reading the folder's code, and any failure to read it."""
+@contextlib.contextmanager
+def _off_import_path(folder):
+    """While grading, no folder on ``sys.path`` lies in the graded one: its files are never importable
+    here. (Put back afterwards, for callers such as a notebook that imports the student's code itself.)"""
+    def inside(entry):
+        try:
+            return Path(entry or ".").resolve().is_relative_to(folder)
+        except (OSError, RuntimeError, ValueError):
+            return True  # a path entry that cannot be resolved is not one the grader needs
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if not inside(entry)]
     try:
-        return list(honesty.scan(folder)), []
+        yield
+    finally:
+        sys.path[:] = saved + [entry for entry in sys.path if entry not in saved]
+
+
+def _static_flags(folder):
+    """Honesty flags found by reading the folder's code, where the scan gave up, and its own failure."""
+    try:
+        findings = honesty.examine(folder)
+        return findings.flags, findings.notes, []
     except Exception as error:  # the scan is the grader's: its failure must show, not pass silently
-        return [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
+        return [], [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
 
 
-def _run_pytest(folder, stages, budget_s, checks):
+def _run_pytest(folder, stages, budget_s, checks, mode):
     """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
     import pytest
+    import pytest_jsonreport.plugin
 
     from .plugin import GradingPlugin
 
     plugin = GradingPlugin(stages, budget_s)
     inside_kit = checks.is_relative_to(KIT_ROOT)
     args = [
-        *_check_paths(checks, stages), "--impl", str(folder),
+        *_check_paths(checks, stages), "--impl", str(folder), "--isolation", mode,
         "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
-        "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
+        # pytest-json-report is handed over as a module, not named with -p: a name makes pytest read the
+        # metadata of every package on sys.path looking for it (a planted FIFO would hang the grade)
+        "--json-report", "--json-report-file=none",
         # nothing the grade does not use: no cache, no gc.collect() rounds for unraisable exceptions
         "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
         # a check's failure says what it needs to; pytest's own tracebacks would parse the
@@ -129,10 +159,11 @@ def _run_pytest(folder, stages, budget_s, checks):
         "--capture=sys", "--tb=native", "-q", "--no-header", "--no-summary",
         "--assert=plain",  # checks raise CheckFailed, never a bare assert: rewriting them is wasted time
         "--continue-on-collection-errors",
+        "--import-mode=importlib",  # the checks' folder is not put on sys.path (it holds the kit's root)
     ]
     output = io.StringIO()
     with _plain_pytest_environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        exitcode = pytest.main(args, plugins=[plugin])
+        exitcode = pytest.main(args, plugins=[plugin, pytest_jsonreport.plugin])
     return plugin, exitcode, output.getvalue()
 
 
@@ -153,8 +184,10 @@ def _check_paths(checks, stages):
 
 @contextlib.contextmanager
 def _plain_pytest_environment():
-    """pytest as the grader configures it: no plugins picked up from the environment."""
-    changed = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": None, "PYTEST_PLUGINS": None}
+    """pytest as the grader configures it: no plugins picked up from the environment or from installed
+    packages' entry points (looking for those reads every folder on sys.path)."""
+    changed = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": None, "PYTEST_PLUGINS": None,
+               "HYPOTHESIS_NO_PLUGINS": "1"}
     saved = {name: os.environ.get(name) for name in changed}
     try:
         for name, value in changed.items():

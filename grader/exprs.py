@@ -10,11 +10,16 @@ the nodes (so node ``j`` is entry ``len(inputs) + j``), ``k`` is the plain
 number an op takes (``a + 2.0``, ``a ** 3``) or ``None``. The last node is the
 output. Nodes may share arguments, which is what makes a DAG and not a tree.
 
-This module is standard library only: the worker imports it too.
+Specs are built with a ``Value`` by ``grader.worker.common.build`` (inside the
+worker, with the submission's ops); everything else here runs in the grading
+process only: the forward and derivative rules below are the grader's own
+answers, which no worker ever loads.
 """
 
 import ast
 import math
+
+from .worker.common import build  # noqa: F401  (checks build specs with torch too)
 
 # op: (number of Value arguments, takes a constant k)
 OPS = {
@@ -25,20 +30,6 @@ OPS = {
 }
 PRIMITIVE_OPS = ("add", "mul", "pow", "tanh", "exp", "log", "relu")  # SPEC: the ops with rules of their own
 FUNCTIONS = ("tanh", "exp", "log", "relu")
-
-# How Python writes each op, so a spec builds with any type that has the operators
-# and methods (the submission's Value, the reference's, a torch tensor).
-_APPLY = {
-    "add": lambda x, y, k: x + y, "mul": lambda x, y, k: x * y,
-    "sub": lambda x, y, k: x - y, "div": lambda x, y, k: x / y, "neg": lambda x, y, k: -x,
-    "addk": lambda x, y, k: x + k, "mulk": lambda x, y, k: x * k,
-    "subk": lambda x, y, k: x - k, "divk": lambda x, y, k: x / k,
-    "radd": lambda x, y, k: k + x, "rmul": lambda x, y, k: k * x,
-    "rsub": lambda x, y, k: k - x, "rdiv": lambda x, y, k: k / x,
-    "pow": lambda x, y, k: x ** k,
-    "tanh": lambda x, y, k: x.tanh(), "exp": lambda x, y, k: x.exp(),
-    "log": lambda x, y, k: x.log(), "relu": lambda x, y, k: x.relu(),
-}
 
 # Each op on plain floats: (forward, local derivatives given the inputs and the output).
 RULES = {
@@ -68,15 +59,6 @@ def _operands(entries, args):
     return x, (entries[args[1]] if len(args) > 1 else None)
 
 
-def build(spec, leaves):
-    """Apply the spec's ops to ``leaves`` (one per input); return the leaves followed by every node."""
-    entries = list(leaves)
-    for op, args, k in spec["nodes"]:
-        x, y = _operands(entries, args)
-        entries.append(_APPLY[op](x, y, k))
-    return entries
-
-
 def evaluate(spec, inputs):
     """The spec on plain floats: every entry's value (inputs first), by RULES."""
     values = [float(x) for x in inputs]
@@ -91,6 +73,17 @@ def local_derivatives(spec, values, j):
     op, args, k = spec["nodes"][j]
     x, y = _operands(values, args)
     return RULES[op][1](x, y, k, values[len(spec["inputs"]) + j])
+
+
+def backprop_data(spec, inputs):
+    """What stage 3's graph carries, as plain numbers: every entry's value and each node's local derivatives.
+
+    Worked out here, in the grading process, so that the worker grading
+    ``backward()`` holds numbers, never the rules that made them.
+    """
+    values = evaluate(spec, inputs)
+    return {"values": values, "derivatives": [list(local_derivatives(spec, values, j))
+                                              for j in range(len(spec["nodes"]))]}
 
 
 def well_conditioned(spec, inputs, limit=1e3):

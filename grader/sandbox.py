@@ -47,9 +47,13 @@ def _fixed_addresses():
     whose result depends on it, is the same on every run.
     """
     _personality(ADDR_NO_RANDOMIZE)
-from .worker import CHANNEL_BROKEN, HEADER
+from . import scenarios
+from .flags import MAX_REASON, Intake
+from .isolation import IMPLEMENTED
+from .worker.main import CHANNEL_BROKEN, HEADER
 
 GRADER_DIR = KIT_ROOT / "grader"
+WORKER_DIR = GRADER_DIR / "worker"
 REFERENCE_DIR = KIT_ROOT / "reference"
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 EXCERPT_BYTES = 2000
@@ -130,7 +134,8 @@ class _Garbled(Exception):
 class _Worker:
     """One worker process: its pipes, its output and stack-dump files, the modules it has loaded."""
 
-    def __init__(self, sandbox, from_reference):
+    def __init__(self, sandbox, key):
+        scenario_module, from_reference = key
         self.sandbox = sandbox
         self.scratch = tempfile.mkdtemp(prefix="worker-", dir=sandbox.run_dir)
         self.from_reference = from_reference
@@ -146,6 +151,7 @@ class _Worker:
             "modules": list(MODULES),
             "reference": str(REFERENCE_DIR),
             "from_reference": list(from_reference),
+            "scenarios": scenario_module,
             "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
             "kit_root": str(KIT_ROOT),
             "run_dir": sandbox.run_dir,
@@ -163,7 +169,7 @@ class _Worker:
         env.update(PYTHONHASHSEED="0", TMPDIR=self.scratch)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(GRADER_DIR / "worker.py"),
+                [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(WORKER_DIR / "main.py"),
                  json.dumps(config)],
                 stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
                 pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=self.scratch, env=env,
@@ -294,19 +300,21 @@ class _Worker:
 class Sandbox:
     """Graded code for one submission folder, run in worker processes.
 
-    ``call(scenario, modules=..., from_reference=..., **args)`` runs
-    ``scenarios.<scenario>(impl, **args)`` in a worker whose ``impl`` loads
-    the submission's modules, except those in ``from_reference``, which come
-    from ``reference/``. One worker is kept per ``from_reference`` set, so the
-    reference never shares a process with graded code that could borrow it.
+    ``call(scenario, modules=..., from_reference=..., **args)`` runs the
+    scenario (``scenarios.py`` says which worker module holds it) with
+    ``impl`` loading the submission's modules, except those in
+    ``from_reference``, which come from ``reference/``. One worker is kept per
+    (scenario module, ``from_reference``) pair: a worker holds one stage's
+    scenarios only, and the reference never shares a process with graded code
+    that could borrow it.
 
     ``call_timeout`` defaults to ``$MICROGRAD_KIT_CALL_TIMEOUT`` or 5 s, and
     ``memory_mb`` (a worker's address space) to ``$MICROGRAD_KIT_MEMORY_MB``
     or 1024; an import gets ``import_timeout`` (by default the call timeout).
     """
 
-    def __init__(self, folder, *, call_timeout=None, import_timeout=None, start_timeout=10.0, memory_mb=None,
-                 output_limit=8 * 1024 * 1024, cpu_seconds=300):
+    def __init__(self, folder, *, isolation="self-check", call_timeout=None, import_timeout=None,
+                 start_timeout=10.0, memory_mb=None, output_limit=8 * 1024 * 1024, cpu_seconds=300):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
             raise NotADirectoryError(f"{folder} is not a folder")
@@ -314,6 +322,9 @@ class Sandbox:
             call_timeout = _setting("MICROGRAD_KIT_CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT)
         if memory_mb is None:
             memory_mb = int(_setting("MICROGRAD_KIT_MEMORY_MB", DEFAULT_MEMORY_MB))
+        if isolation not in IMPLEMENTED:
+            raise ValueError(f"this sandbox cannot run workers under isolation {isolation!r}")
+        self.isolation = isolation
         self.call_timeout = call_timeout
         self.import_timeout = call_timeout if import_timeout is None else import_timeout
         self.start_timeout = start_timeout
@@ -321,16 +332,21 @@ class Sandbox:
         self.output_limit = output_limit
         self.cpu_seconds = cpu_seconds
         self.flags = []  # [{"module", "reason"}]: what graded code was caught attempting
+        self._flag_intake = Intake(self.flags)  # de-duplicated and capped: graded code chooses how many
         self.run_dir = None  # holds each worker's own scratch folder, which the others may not touch
         self._workers = {}
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
-        key = tuple(sorted(from_reference))
-        graded = [m for m in modules if m not in key]
-        for module in graded:
-            if (key, module) in self._failed_modules:
-                raise self._failed_modules[(key, module)]
+        reference = tuple(sorted(from_reference))
+        try:
+            key = (scenarios.module_of(scenario), reference)
+        except LookupError as error:
+            raise RuntimeError(f"the grader asked for a scenario that does not exist: {error}") from None
+        graded = [m for m in modules if m not in reference]
+        for module in graded:  # an import's fate is the same in every worker: charged once per grade
+            if (reference, module) in self._failed_modules:
+                raise self._failed_modules[(reference, module)]
         for module in graded:
             self._load(key, module)
         request = {"scenario": scenario, "args": args, "modules": list(modules)}
@@ -368,7 +384,7 @@ class Sandbox:
         self._workers[key].loaded.add(module)
 
     def _remember_failure(self, key, module, failure):
-        self._failed_modules[(key, module)] = failure
+        self._failed_modules[(key[1], module)] = failure
         return failure
 
     def _ask(self, key, request, timeout, graded):
@@ -474,9 +490,7 @@ class Sandbox:
         module = flag.get("module")
         modules = [module] if module in MODULES else graded  # unattributable: charge the modules running
         for module in modules:
-            entry = {"module": module, "reason": f"{module}.py {flag['reason'][:300]}"}
-            if entry not in self.flags:
-                self.flags.append(entry)
+            self._flag_intake.add(module, f"{module}.py {flag['reason'][:MAX_REASON]}")
 
     def _worker(self, key):
         worker = self._workers.get(key)

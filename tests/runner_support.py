@@ -44,6 +44,7 @@ from grader.sandbox import Sandbox
 
 def pytest_addoption(parser):
     parser.addoption("--impl", default="student")
+    parser.addoption("--isolation", default="self-check")
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ class FlaggingSandbox:
 
 @pytest.fixture(scope="session")
 def sandbox(pytestconfig, behaviours):
-    with Sandbox(pytestconfig.getoption("impl")) as box:
+    with Sandbox(pytestconfig.getoption("impl"), isolation=pytestconfig.getoption("isolation")) as box:
         yield FlaggingSandbox(box, behaviours.get("flags", []))
 '''
 

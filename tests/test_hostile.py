@@ -87,7 +87,7 @@ def reference_answers():
 
     impl = types.SimpleNamespace(engine=reference.engine, nn=reference.nn, train=reference.train,
                                  derivatives=reference.derivatives)
-    return {module: getattr(scenarios, scenario)(impl) for module, (scenario, _) in SELFTESTS.items()}
+    return {module: scenarios.function(scenario)(impl) for module, (scenario, _) in SELFTESTS.items()}
 
 
 def hostile_modules(case):

@@ -56,7 +56,7 @@ def worker_children():
     found = []
     for pid in pids:
         try:
-            if "worker.py" in Path(f"/proc/{pid}/cmdline").read_text() and alive(pid):
+            if "worker/main.py" in Path(f"/proc/{pid}/cmdline").read_text() and alive(pid):
                 found.append(int(pid))
         except FileNotFoundError:
             pass
@@ -245,7 +245,7 @@ def test_the_worker_ends_when_the_grading_process_dies(tmp_path):
         from grader.sandbox import Sandbox
         sandbox = Sandbox({str(folder)!r}, call_timeout=120)
         sandbox.call("ping")
-        print(sandbox._workers[()].process.pid, flush=True)
+        print(sandbox._workers[("selftest", ())].process.pid, flush=True)
         sandbox.call("selftest_engine", modules=("engine",))
     """)
     grading = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -399,7 +399,7 @@ def test_looking_into_a_sibling_worker_is_flagged(tmp_path):
     """)
     with Sandbox(folder) as sandbox:
         sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))
-        (folder / "sibling.txt").write_text(str(sandbox._workers[("engine",)].process.pid))
+        (folder / "sibling.txt").write_text(str(sandbox._workers[("selftest", ("engine",))].process.pid))
         assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
         assert {f["module"] for f in sandbox.flags} == {"derivatives"}
         assert any("tried to read a process's memory" in f["reason"] for f in sandbox.flags)

@@ -7,6 +7,7 @@ import types
 import pytest
 
 from grader.api import UsageError, resolve_impl
+from grader.isolation import MODES
 from grader.sandbox import Sandbox
 
 from .fatal import FatalInProperty
@@ -23,6 +24,8 @@ def pytest_addoption(parser):
     parser.addoption(
         "--impl", default="student", type=_impl_folder, metavar="PATH",
         help="the folder to grade: student (default), reference, or a path to a submission folder")
+    parser.addoption(
+        "--isolation", default=MODES[-1], choices=MODES, help="how workers are walled off (grader/isolation.py)")
 
 
 def pytest_configure(config):
@@ -33,7 +36,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def sandbox(pytestconfig):
     """The graded folder, run in worker processes for the whole session."""
-    with Sandbox(pytestconfig.getoption("impl")) as box:
+    with Sandbox(pytestconfig.getoption("impl"), isolation=pytestconfig.getoption("isolation")) as box:
         yield box
 
 

@@ -1,6 +1,6 @@
 """The process that runs graded code: it loads a submission and runs scenarios on it.
 
-Started by ``sandbox.py`` (``python -s -S -P -B -u -X utf8 worker.py CONFIG``,
+Started by ``sandbox.py`` (``python -s -S -P -B -u -X utf8 main.py CONFIG``,
 with a clean environment) and spoken to over two pipes (length-prefixed
 JSON). Before any graded code loads it reads what it needs from the grader
 and the reference, then arms ``guard`` (limits and an audit hook) and drops
@@ -10,8 +10,8 @@ all it can do is answer a question, wrongly, slowly, or not at all.
 
 Requests: ``{"id", "load": module}`` imports one submission module (so an
 import that hangs or kills the process is charged to that module alone), and
-``{"id", "scenario", "args", "modules"}`` runs ``scenarios.<scenario>(impl,
-**args)``. Each gets one reply ``{"id", "ok", "result"}`` or ``{"id", "ok":
+``{"id", "scenario", "args", "modules"}`` runs ``<scenario>(impl, **args)``
+from the one scenario module this worker was started for (``stage_N.py``). Each gets one reply ``{"id", "ok", "result"}`` or ``{"id", "ok":
 false, "kind", "error"[, "module"]}``; the guard may send ``{"flag": ...}``
 messages before it.
 """
@@ -205,13 +205,14 @@ def _answer(request, impl, scenarios):
     return reply
 
 
-def _load_scenarios(grader_dir):
-    """The scenario functions, found before graded code could replace any of them."""
-    sys.path.insert(0, grader_dir)
-    import scenarios
+def _load_scenarios(worker_dir, module_name):
+    """The scenario functions of this worker's one module, found before graded code could replace any."""
+    import importlib
 
-    return {name: value for name, value in vars(scenarios).items()
-            if isinstance(value, types.FunctionType) and value.__module__ == "scenarios"
+    sys.path.insert(0, worker_dir)
+    module = importlib.import_module(module_name)
+    return {name: value for name, value in vars(module).items()
+            if isinstance(value, types.FunctionType) and value.__module__ == module_name
             and not name.startswith("_")}
 
 
@@ -245,7 +246,7 @@ def main():
         path = os.path.join(config["reference"], name + ".py")
         with open(path) as f:
             reference_sources[name] = (path, f.read())
-    scenarios = _load_scenarios(grader_dir)
+    scenarios = _load_scenarios(grader_dir, config["scenarios"])
     import guard
 
     _hide_grader(grader_dir, reference_sources)
