@@ -4,22 +4,20 @@
 ``%grade 2`` one stage (``%grade 1 2`` several). The grading is the command
 line's: the same checks, the same workers (so the student's latest saved
 code is graded, whatever the kernel has imported), and the same
-``reports/grade-report.json``. The result shows as the HTML report when the
-kit has ``grader/html_report.py``, otherwise as the terminal's text.
+``reports/grade-report.json``, ``reports/grade-report.html`` and history.
+The cell shows the HTML report, framed; should that page fail to be
+written, it shows the terminal's text instead.
 """
 
 import html
-import importlib
 import re
 
 from IPython.core.error import UsageError
 from IPython.display import HTML, display
 
-from . import KIT_ROOT, api, report, terminal
+from . import KIT_ROOT, api, cli, report, terminal
 from .cli import DEFAULT_REPORT
-from .instructor.atomic import write_atomic
 
-HTML_REPORT = DEFAULT_REPORT.with_suffix(".html")
 URL = re.compile(r"(?:https?|file)://[^\s<>\"']+")
 MAGIC_HELP = f"%grade grades every stage, %grade 2 only stage 2 (the stages: {', '.join(api.STAGE_IDS)})"
 
@@ -41,16 +39,15 @@ def grade(line=""):
     except Exception as error:  # the grader's own bug: one line, as on the command line
         raise UsageError(f"%grade: the grader itself failed ({type(error).__name__}: {error}); "
                          "this is a problem in the kit, not in your code") from None
-    html_report = _html_report_module()
-    page = html_report.render(document) if html_report else None
     try:
         report.write(document, DEFAULT_REPORT)
-        if page is not None:
-            write_atomic(HTML_REPORT, lambda f: f.write(page.encode("utf-8")))
     except (OSError, ValueError) as error:
-        raise UsageError(f"%grade could not write the report to {_shown(DEFAULT_REPORT.parent)}: "
+        raise UsageError(f"%grade could not write the report to {_shown(DEFAULT_REPORT)}: "
                          f"{getattr(error, 'strerror', None) or error}") from None
-    display(HTML(terminal_text(document) if page is None else framed(page)))
+    # the HTML report and the student's history, exactly as `nox -s grade` writes them; None (and a
+    # warning on stderr) when the page could not be written: the terminal's text shows the grade then
+    page = cli._write_html(document, DEFAULT_REPORT, graded=document)
+    display(HTML(terminal_text(document) if page is None else framed(page.read_text(encoding="utf-8"))))
 
 
 def parse_stages(line):
@@ -76,17 +73,7 @@ def framed(page):
     return (f'<iframe title="Grade report" srcdoc="{html.escape(page, quote=True)}" '
             'style="width: 100%; height: 36rem; border: 1px solid #ccc; border-radius: 4px" '
             'onload="this.style.height = (this.contentDocument.documentElement.scrollHeight + 24) + \'px\'">'
-            f'</iframe><p>Report: {_shown(DEFAULT_REPORT)} and {_shown(HTML_REPORT)}</p>')
-
-
-def _html_report_module():
-    """``grader.html_report``, or None in a kit that does not have it."""
-    try:
-        return importlib.import_module(f"{__package__}.html_report")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__package__}.html_report":
-            raise
-        return None
+            f'</iframe><p>Report: {_shown(DEFAULT_REPORT)} and {_shown(cli.html_path(DEFAULT_REPORT))}</p>')
 
 
 def _shown(path):

@@ -116,39 +116,35 @@ def test_on_the_reference_the_lecture_numbers_come_out_and_the_grade_is_full(tmp
     assert grading["impl"]["path"] == str(kit / "student")
 
 
-def test_grade_shows_the_terminal_text_when_the_kit_has_no_html_report(tmp_path):
-    """``%grade 0`` grades one stage; a stage that does not exist is one line, no traceback."""
+def test_grade_one_stage_shows_the_html_report_framed_and_writes_it(tmp_path):
+    """``%grade 1``: the HTML report, written beside the JSON one as ``nox -s grade`` writes it,
+    shows in the cell inside a frame, so that its styles cannot restyle JupyterLab."""
     kit = make_kit(tmp_path, pristine_stub_sources())
-    (kit / "grader" / "html_report.py").unlink(missing_ok=True)
-    notebook = run(kit, cells("%load_ext grader", "%grade 0", "%grade 7 x"), allow_errors=True)
-    [shown], [error] = notebook.cells[1].outputs, notebook.cells[2].outputs
-    text = shown.data["text/html"]
-    assert text.startswith('<pre class="micrograd-kit-grade">') and "Stage 0" in text and "Stage 1" not in text
-    assert "Total 0/10 " in text and 'href="http://127.0.0.1:8000/stages/0-derivatives/"' in text
-    assert last_report(kit)["grading"]["selected_stages"] == ["0"]
-    assert error.output_type == "stream" and error.name == "stderr"  # IPython's way with a UsageError
-    assert error.text.startswith("UsageError: %grade: there is no stage 7, x.") and error.text.count("\n") == 1
-
-
-def test_grade_shows_the_html_report_framed_and_writes_it(tmp_path):
-    """With ``grader/html_report.py`` (``render(document) -> str``), its page shows in the cell, in
-    a frame so that its styles stay inside, and is written beside the JSON report."""
-    kit = make_kit(tmp_path, pristine_stub_sources())
-    renderer = kit / "grader" / "html_report.py"
-    if not renderer.exists():  # until the kit has its own: a renderer by the agreed name
-        renderer.write_text(
-            "def render(document):\n"
-            "    score = document['grading']['score']\n"
-            "    return ('<!doctype html><html lang=\"en\"><head><title>Grade</title>'\n"
-            "            '<style>body { color: #222 }</style></head>'\n"
-            "            f'<body><h1>Score {score:g}</h1></body></html>')\n")
     notebook = run(kit, cells("%load_ext grader", "%grade 1"))
     [frame] = [out.data["text/html"] for out in notebook.cells[1].outputs if "text/html" in out.get("data", {})]
     written = (kit / "reports" / "grade-report.html").read_text(encoding="utf-8")
     srcdoc = re.match(r'<iframe title="Grade report" srcdoc="([^"]*)"', frame)
-    assert srcdoc and html.unescape(srcdoc[1]) == written
-    assert "<style" not in frame.replace(srcdoc[1], "")  # nothing unframed that could restyle JupyterLab
+    assert srcdoc and html.unescape(srcdoc[1]) == written and "<title>Grade report: 0 of 20</title>" in written
+    assert "<style" not in frame.replace(srcdoc[1], "")  # nothing unframed
     assert last_report(kit)["grading"]["selected_stages"] == ["1"]
+
+
+def test_grade_without_an_html_page_shows_the_terminal_text_and_bad_stages_are_one_line(tmp_path):
+    """Where the HTML report cannot be written (here a folder stands in its place) the cell shows
+    the terminal's text, links clickable; a stage that does not exist is one line, no traceback."""
+    kit = make_kit(tmp_path, pristine_stub_sources())
+    (kit / "reports" / "grade-report.html").mkdir(parents=True)
+    notebook = run(kit, cells("%load_ext grader", "%grade 0", "%grade 7 x"), allow_errors=True)
+    shown = [out.data["text/html"] for out in notebook.cells[1].outputs if "text/html" in out.get("data", {})]
+    warned = "".join(out.text for out in notebook.cells[1].outputs if out.get("name") == "stderr")
+    [text] = shown
+    assert text.startswith('<pre class="micrograd-kit-grade">') and "Stage 0" in text and "Stage 1" not in text
+    assert "Total 0/10 " in text and 'href="http://127.0.0.1:8000/stages/0-derivatives/"' in text
+    assert "the JSON report is written, but the HTML report" in warned
+    assert last_report(kit)["grading"]["selected_stages"] == ["0"]
+    [error] = notebook.cells[2].outputs
+    assert error.output_type == "stream" and error.name == "stderr"  # IPython's way with a UsageError
+    assert error.text.startswith("UsageError: %grade: there is no stage 7, x.") and error.text.count("\n") == 1
 
 
 def test_loading_the_grader_package_does_not_import_ipython():
