@@ -1,4 +1,4 @@
-"""Every task a user runs: ``nox -s grade``, ``tests``, ``docs``, ``serve``, ``bench``, ``reset``,
+"""Every task a user runs: ``nox -s grade``, ``lab``, ``tests``, ``docs``, ``serve``, ``bench``, ``reset``,
 ``submit``, and for instructors ``collect``, ``gradescope`` and ``prairielearn``.
 
 Environments are reused, and a warm environment skips installation entirely
@@ -8,6 +8,7 @@ seconds, not a pip run.
 
 import hashlib
 import json
+import os
 import pathlib
 
 import nox
@@ -52,6 +53,16 @@ def grade(session):
     """Grade student/ (or --impl PATH); arguments after -- go to the grader."""
     install(session, "grade")
     session.run("python", "-m", "grader", *session.posargs)
+
+
+@nox.session(python=first_python())
+def lab(session):
+    """JupyterLab on student/workbook.ipynb, where %grade grades you inline (-- ARGS go to JupyterLab)."""
+    install(session, "grade")
+    install(session, "lab")
+    # the kit's root on the kernel's path: notebooks run in their own folder, yet import student and grader
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    session.run("jupyter", "lab", "student/workbook.ipynb", *session.posargs, env={"PYTHONPATH": path})
 
 
 @nox.session(python=first_python())

@@ -4,19 +4,25 @@ Every page is opened from a local HTTP server with every request to another
 host blocked and recorded, so "works offline" is tested, not assumed. No
 browser is ever downloaded: Playwright drives the system's Chromium through
 ``executable_path``. Screenshots land in ``reports/screenshots/``.
+
+Accessibility is audited with axe-core (bundled by ``axe-playwright-python``)
+on every page in the light and the dark scheme, against the WCAG 2.0 and 2.1
+A and AA rules, and the keyboard is tried for real: Tab through every page.
 """
 
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from test_docs_build import KIT_ROOT, built_site, nav_pages  # noqa: F401 -- the session's one build
+from test_docs_build import KIT_ROOT, built_site, nav_pages, page_html  # noqa: F401 -- the session's one build
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -37,8 +43,13 @@ try:
     from playwright.sync_api import sync_playwright
 except ImportError:
     sync_playwright = None
+try:
+    from axe_playwright_python.sync_playwright import Axe
+except ImportError:
+    Axe = None
 MISSING = ("no Chromium found (apt-get install chromium, or set MICROGRAD_KIT_CHROMIUM)" if CHROMIUM is None
-           else "the playwright package is not installed" if sync_playwright is None else None)
+           else "the playwright package is not installed" if sync_playwright is None
+           else "the axe-playwright-python package is not installed" if Axe is None else None)
 REQUIRED = bool(os.environ.get("MICROGRAD_KIT_REQUIRE_BROWSER"))  # set by CI: never skip there
 pytestmark = pytest.mark.skipif(bool(MISSING) and not REQUIRED, reason=f"{MISSING}: browser checks of the site skipped")
 
@@ -88,12 +99,19 @@ def _local_only(external, route):
 
 
 class Visit:
-    """One page, open, with its console errors and its attempts to reach the internet."""
+    """One page, open, with its console errors and its attempts to reach the internet.
 
-    def __init__(self, context, url):
+    ``scheme`` is the reader's system preference ("light" or "dark"), which
+    the site's palette follows.
+    """
+
+    def __init__(self, context, url, scheme="light"):
         context.external.clear()
         self.external, self.errors = context.external, []
         self.page = context.new_page()
+        self.page.emulate_media(color_scheme=scheme)
+        # a reader new to the site: Material would otherwise reuse the palette of an earlier visit
+        self.page.add_init_script("window.localStorage.clear()")
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         response = self.page.goto(url, wait_until="load")
@@ -164,9 +182,10 @@ def test_search_finds_backpropagation_offline(browser, server):
 
 def test_screenshots_of_home_and_a_stage_page(browser, server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shots = {"home.png": "index.md", "stage-3-backpropagation.png": "stages/3-backpropagation.md"}
-    for name, md in shots.items():
-        visit = Visit(browser, page_url(server, md))
+    shots = {"home.png": ("index.md", "light"), "stage-3-backpropagation.png": ("stages/3-backpropagation.md", "light"),
+             "stage-3-backpropagation-dark.png": ("stages/3-backpropagation.md", "dark")}
+    for name, (md, scheme) in shots.items():
+        visit = Visit(browser, page_url(server, md), scheme)
         try:
             path = SCREENSHOTS / name
             visit.page.screenshot(path=str(path), full_page=True)
@@ -174,3 +193,138 @@ def test_screenshots_of_home_and_a_stage_page(browser, server):
             print(f"screenshot: {path}")
         finally:
             visit.close()
+
+
+# ---- accessibility: axe-core, and the keyboard ----
+
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SCHEMES = {"light": "default", "dark": "slate"}  # the reader's preference -> Material's palette
+
+
+def axe_violations(page):
+    """axe-core's WCAG 2.0/2.1 A and AA violations on the open page."""
+    options = {"runOnly": {"type": "tag", "values": WCAG_AA}, "resultTypes": ["violations"]}
+    return Axe().run(page, options=options).response["violations"]
+
+
+def readable(violations, shown=6):
+    """Violations as a person reads them: rule, impact, what it asks, and where it fails."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} -- {violation['helpUrl']}")
+        for node in violation["nodes"][:shown]:
+            why = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    {' > '.join(map(str, node['target']))}: {node['html'][:120]}\n        {why[:300]}")
+        if len(violation["nodes"]) > shown:
+            lines.append(f"    ... and {len(violation['nodes']) - shown} more")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("md", nav_pages())
+def test_page_meets_wcag_21_aa_in_both_schemes(browser, server, md, scheme):
+    visit = Visit(browser, page_url(server, md), scheme)
+    try:
+        shown = visit.page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert shown == SCHEMES[scheme], f"{md}: the {scheme} preference showed the {shown} palette"
+        violations = axe_violations(visit.page)
+        assert not violations, f"{md}, {scheme} scheme: {len(violations)} WCAG 2.1 AA violations\n{readable(violations)}"
+    finally:
+        visit.close()
+
+
+def test_every_generated_picture_says_what_it_shows(built_site):  # noqa: F811
+    """Alt text from the page (what the picture is) and from the build (what it shows, in numbers);
+    the same words inside the SVG, for a reader who opens the picture on its own."""
+    img = re.compile(r'<img alt="([^"]*)" src="[^"]*generated/([^"]+\.svg)"')
+    alts = {name: unescape(alt) for md in nav_pages() for alt, name in img.findall(page_html(built_site.site, md))}
+    assert sorted(alts) == sorted(p.name for p in (built_site.site / "generated").glob("*.svg"))
+    for name, alt in alts.items():
+        assert len(alt) > 120 and any(ch.isdigit() for ch in alt), f"{name}: the alt text says too little: {alt!r}"
+        svg = (built_site.site / "generated" / name).read_text(encoding="utf-8")
+        desc = re.search(r"<desc>(.*?)</desc>", svg, re.S)
+        assert 'role="img"' in svg and "<title>" in svg and desc and unescape(desc[1]) in alt, name
+    assert "a = 2 (grad 6) and b = -3 (grad -4) go into *" in alts["lecture-graph.svg"]
+    assert "giving L = -8 (grad 1)" in alts["lecture-graph.svg"]
+    assert "giving o = 0.7071 (grad 1)" in alts["neuron-graph.svg"]
+
+
+RECORD_TAB_STOPS = """() => {
+  const scrolls = el => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight;
+  const wanted = [...document.querySelectorAll('article a[href], article .math-block, article pre > code')]
+    .filter(el => el.checkVisibility() && (el.tagName !== 'CODE' || scrolls(el)));  // code that scrolls
+  wanted.forEach((el, i) => el.dataset.kitStop = String(i + 1));
+  const ring = s => s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1;
+  window.kitStop = () => {  // where the focus is now, and whether it shows
+    const el = document.activeElement, box = el.getBoundingClientRect();
+    const label = el.matches('input.md-option') ? el.nextElementSibling : null;  // Material's palette toggle
+    return {
+      what: el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '')
+            + (el.getAttribute('href') ? '[href=' + el.getAttribute('href') + ']' : ''),
+      id: el.dataset.kitStop || '',
+      visible: box.width > 0 && box.height > 0,
+      ring: ring(getComputedStyle(el)) || (label !== null && ring(getComputedStyle(label))),
+      typing: el.matches('input[type=text], input[type=search], input:not([type])'),
+    };
+  };
+  window.kitStops = [];  // each stop, seen when the next key is pressed: its focus style has settled
+  document.addEventListener('keydown', () => window.kitStops.push(window.kitStop()), true);
+  return wanted.length;
+}"""
+
+
+# One page of each kind (every page shares the template): prose with code, maths and pictures, and
+# the API reference. Tabbing is key by key, slow enough on a busy machine to spend it wisely.
+KEYBOARD_PAGES = ["index.md", "stages/0-derivatives.md", "api.md"]
+
+
+@pytest.mark.parametrize("md", KEYBOARD_PAGES)
+def test_keyboard_alone_reaches_everything_and_shows_the_focus(browser, server, md):
+    """Tab from the top: the first stop is "Skip to content"; then every link, display formula and
+    scrolling code block of the article is reached, and each visible stop shows a focus ring."""
+    visit = Visit(browser, page_url(server, md))
+    try:
+        page = visit.page
+        wanted = page.evaluate(RECORD_TAB_STOPS)
+        for presses in range(1, wanted + 300):  # until the focus leaves the page's last stop
+            page.keyboard.press("Tab")
+            if presses % 20 == 0 and page.evaluate("kitStop().what") == "body":
+                break
+        stops = page.evaluate("window.kitStops.slice(1)")  # [0]: the page before the first Tab
+        stops = stops[:next((i for i, stop in enumerate(stops) if stop["what"] == "body"), len(stops))]
+        assert "md-skip" in stops[0]["what"] and stops[0]["visible"], f"{md}: the first Tab stop is {stops[0]}"
+        missed = sorted({str(i) for i in range(1, wanted + 1)} - {stop["id"] for stop in stops}, key=int)
+        assert not missed, f"{md}: Tab never reaches {len(missed)} of the article's {wanted} links/formulas/code"
+        unringed = [s["what"] for s in stops if s["visible"] and not s["ring"] and not s["typing"]]
+        assert not unringed, f"{md}: no visible focus on {unringed[:10]}"
+    finally:
+        visit.close()
+
+
+def test_skip_link_and_palette_toggle_work_from_the_keyboard(browser, server):
+    """Enter on "Skip to content" moves to the article; Enter on the palette toggle switches schemes.
+
+    In a context of its own: the site remembers the chosen palette, which must not reach other tests.
+    """
+    context = browser.browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", functools.partial(_local_only, []))
+    try:
+        page = context.new_page()
+        page.goto(page_url(server, "stages/3-backpropagation.md"), wait_until="load")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        assert page.url.endswith("#stage-3-backpropagation")
+        page.reload(wait_until="load")
+        for _ in range(6):  # from the top: the skip link, the logo, then the header's palette toggle
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.matches('input.md-option')"):
+                break
+        else:
+            pytest.fail("the palette toggle cannot be reached with the keyboard")
+        before = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') !== {before!r}", timeout=10_000)
+        after = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert {before, after} == {"default", "slate"}
+    finally:
+        context.close()

@@ -4,6 +4,10 @@ Pages write ``$...$`` and ``$$...$$``; ``pymdownx.arithmatex`` (``generic: true`
 wraps them as ``<span class="arithmatex">\\(...\\)</span>`` and
 ``<div class="arithmatex">\\[...\\]</div>``, and this hook swaps each for the
 MathML that ``math-core`` produces, which browsers lay out natively.
+
+A display formula sits in a box that scrolls sideways when it is wider than
+the page; the box takes the keyboard focus (``tabindex="0"``) and is named,
+so that it can be scrolled without a mouse, as Material's code blocks can.
 """
 
 import html
@@ -16,6 +20,7 @@ from mkdocs.exceptions import PluginError
 _INLINE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
 _converter = math_core.LatexToMathML(fancy_error=False)
+BLOCK_OPEN = '<div class="math-block" tabindex="0" role="group" aria-label="Formula">'
 
 
 def to_mathml(latex, display, where="LaTeX"):
@@ -29,7 +34,7 @@ def to_mathml(latex, display, where="LaTeX"):
 def convert(page_html, where="page"):
     """Replace every arithmatex wrapper in a page's HTML with MathML."""
     page_html = _BLOCK.sub(
-        lambda m: '<div class="math-block">' + to_mathml(html.unescape(m.group(1)), True, where) + "</div>",
+        lambda m: BLOCK_OPEN + to_mathml(html.unescape(m.group(1)), True, where) + "</div>",
         page_html)
     return _INLINE.sub(lambda m: to_mathml(html.unescape(m.group(1)), False, where), page_html)
 
