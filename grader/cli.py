@@ -112,7 +112,8 @@ def grade_command(argv):
             options["checks"] = args.checks
         if args.isolation is not None:
             options["isolation_mode"] = args.isolation
-        document = api.grade(folder, **options)
+        shown = _Progress(sys.stdout, terminal, report.shown_path(folder), student_id, api.select_stages(args.stage))
+        document = api.grade(folder, progress=shown.stage, **options)
     except api.UsageError as error:
         return _usage_error(str(error))
     except (KeyboardInterrupt, api.GradingInterrupted):
@@ -129,7 +130,7 @@ def grade_command(argv):
         return GRADER_FAILED
     try:
         _print(terminal.render(document, style=terminal.style_for(sys.stdout), verbose=args.verbose,
-                               report_path=_shown(args.report)))
+                               report_path=_shown(args.report), shown=shown.lines))
     except Exception as error:  # the report is written; a rendering bug must not hide that
         print(f"error: the report was written to {_shown(args.report)}, but showing it failed: "
               f"{type(error).__name__}: {error}", file=sys.stderr)
@@ -148,6 +149,33 @@ def grade_command(argv):
         print(f"The score {grading['score']:g} is below --fail-under {args.fail_under:g}.", file=sys.stderr)
         return BELOW_FAIL_UNDER
     return OK
+
+
+class _Progress:
+    """The header at once, then each stage's summary lines as soon as it and the stages above it are graded.
+
+    Written to the stream that was stdout when grading began (pytest's own
+    output is silenced meanwhile), flushed line by line, terminal or not.
+    """
+
+    def __init__(self, stream, terminal, path, student_id, stage_ids):
+        from . import __version__
+
+        self.stream, self.terminal = stream, terminal
+        self.style = terminal.style_for(stream)
+        self.waiting = list(stage_ids)  # the table's order, whatever order the checks run in
+        self.done = {}
+        self.lines = terminal.header(__version__, path, student_id, self.style) + [""]
+        _print("\n".join(self.lines) + "\n", stream)
+
+    def stage(self, stage, flagged):
+        self.done[stage["id"]] = self.terminal.stage_lines(stage, flagged, self.style)
+        lines = []
+        while self.waiting and self.waiting[0] in self.done:
+            lines += self.done.pop(self.waiting.pop(0))
+        if lines:
+            self.lines += lines
+            _print("\n".join(lines) + "\n", self.stream)
 
 
 def _gradescope():

@@ -1,0 +1,99 @@
+"""At most about ``BUDGET_S`` seconds of a grade lost to graded code that never finishes.
+
+A call that hangs costs its whole time limit, and without a cap every later
+check that runs the same endless loop costs it again (one loop in
+``backward()`` cost a grade a minute, and showed as several failures).
+``HangCap`` wraps a ``Sandbox`` with the same ``call``:
+
+- once code in a module has hung, later calls into that module get a short
+  time limit (``PROBE_S``): a check that never reaches the loop still
+  passes, and one stuck in the same function again fails with ``Blocked``,
+  which the report shows as "not run" because of that one hang;
+- every timed-out call is charged its time limit plus the moment taken to ask
+  the worker where it was; once ``BUDGET_S`` is spent, calls into a module
+  that hung are not made at all, and a module that never hung still gets
+  ``PROBE_S`` (so a new hang costs about ``PROBE_S`` more, once per module).
+
+Charges are time limits, not measured times: the same submission gets the
+same report on a busy machine.
+"""
+
+from .sandbox import STACK_DUMP_WAIT, GradedCodeError, TimedOut
+
+BUDGET_S = 9.0  # plus a few worker restarts: a grade loses at most about 10 s to endless loops
+PROBE_S = 1.0  # graded calls take milliseconds; a second is plenty for code that does finish
+
+
+class Blocked(GradedCodeError):
+    """A call not made (or stopped) because it runs code that already hung; ``hang`` is that TimedOut."""
+
+    def __init__(self, message, hang):
+        super().__init__(message, hang.detail)
+        self.hang = hang
+
+
+class HangCap:
+    """A ``Sandbox`` whose endless loops cost a grade one time limit, not one per check."""
+
+    def __init__(self, sandbox, budget_s=BUDGET_S, probe_s=PROBE_S):
+        self.sandbox = sandbox
+        self.left = budget_s
+        self.probe_s = probe_s
+        self.hangs = {}  # graded module -> [TimedOut]: where its code did not finish
+
+    @property
+    def flags(self):
+        return self.sandbox.flags
+
+    def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
+        graded = {f"{m}.py" for m in modules if m not in from_reference}
+        earlier = [hang for name in sorted(graded) for hang in self.hangs.get(name, ())]
+        limit = self.sandbox.call_timeout if timeout is None else timeout
+        if earlier:
+            if self.left < self.probe_s + STACK_DUMP_WAIT:
+                raise blocked(earlier[0])
+            limit = min(limit, self.probe_s)
+        else:
+            limit = min(limit, max(self.left - STACK_DUMP_WAIT, self.probe_s))
+        try:
+            return self.sandbox.call(scenario, modules=modules, from_reference=from_reference, timeout=limit,
+                                     **args)
+        except TimedOut as error:
+            self.left -= limit + STACK_DUMP_WAIT
+            same = next((hang for hang in earlier if _meets(hang, error)), None)
+            if same is not None:
+                raise blocked(same) from None
+            for name in graded:
+                self.hangs.setdefault(name, []).append(error)
+            raise
+
+
+def blocked(hang):
+    return Blocked(f"not run: blocked by {describe(hang, short=True)}, which never finished "
+                   "(see the check that timed out)", hang)
+
+
+def describe(hang, short=False):
+    """``backward() in engine.py`` (short), or that plus where it was stopped and after how long."""
+    detail = hang.detail or {}
+    where = detail.get("where")
+    if not where:
+        return "your code" if short else f"your code ({detail.get('what') or hang.message})"
+    outer = (where.get("stack") or [where])[-1]  # the graded function the grader called
+    name = f"{outer['function']}()" if outer.get("function") not in (None, "<module>") else "the module"
+    text = f"{name} in {outer['file']}"
+    if short:
+        return text
+    seconds = detail.get("what", "").removeprefix("still running ")
+    text += f", stopped {seconds} at line {where.get('line')}" if seconds else f", stopped at line {where.get('line')}"
+    if where is not outer and where.get("function") != outer.get("function"):
+        text += f", in {where['function']}"
+    return text + (f": {where['code']}" if where.get("code") else "")
+
+
+def _meets(hang, error):
+    """Whether ``error`` stopped in a graded function that ``hang`` was stuck in too."""
+    def functions(e):
+        where = (e.detail or {}).get("where") or {}
+        return {(f.get("file"), f.get("function")) for f in where.get("stack") or [where] if f.get("file")}
+    return bool(functions(hang) & functions(error))
