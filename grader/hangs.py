@@ -78,7 +78,7 @@ def describe(hang, short=False):
     detail = hang.detail or {}
     where = detail.get("where")
     if not where:
-        return "your code" if short else f"your code ({detail.get('what') or hang.message})"
+        return "your code" if short else hang.message
     outer = (where.get("stack") or [where])[-1]  # the graded function the grader called
     name = f"{outer['function']}()" if outer.get("function") not in (None, "<module>") else "the module"
     text = f"{name} in {outer['file']}"

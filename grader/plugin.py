@@ -171,9 +171,9 @@ class GradingPlugin:
             return dict(outcome="error", message=error.message + location(detail, error.message),
                         hint_id="import-failed", traceback=traceback)
         if isinstance(error, Blocked):  # the hang is reported once, by the check it happened in
-            return dict(outcome="not_run", message=error.message)
+            return dict(outcome="not_run", message=error.message, hint_id="timed-out")
         if isinstance(error, TimedOut):
-            return dict(outcome="timeout", message=f"did not finish: {describe(error)}",
+            return dict(outcome="timeout", message=f"your code did not finish: {describe(error)}",
                         hint_id="timed-out", traceback=traceback)
         if isinstance(error, Crashed):
             hint = {TooMuchMemory: "too-much-memory", TooMuchOutput: "too-much-output"}.get(type(error), "crashed")
