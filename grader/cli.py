@@ -130,7 +130,7 @@ def grade_command(argv):
         return GRADER_FAILED
     try:
         _print(terminal.render(document, style=terminal.style_for(sys.stdout), verbose=args.verbose,
-                               report_path=_shown(args.report), shown=shown.lines))
+                               report_path=_shown(args.report), shown=shown.lines, note=_site_note()))
     except Exception as error:  # the report is written; a rendering bug must not hide that
         print(f"error: the report was written to {_shown(args.report)}, but showing it failed: "
               f"{type(error).__name__}: {error}", file=sys.stderr)
@@ -149,6 +149,20 @@ def grade_command(argv):
         print(f"The score {grading['score']:g} is below --fail-under {args.fail_under:g}.", file=sys.stderr)
         return BELOW_FAIL_UNDER
     return OK
+
+
+SITE_PENDING_ENV = "MICROGRAD_KIT_SITE_PENDING"  # set by `nox -s grade` when it builds site/ after grading
+
+
+def _site_note():
+    """One line when the docs links point into a site/ that is not built yet, saying how it comes."""
+    from .stages import site_missing
+
+    if not site_missing():
+        return None
+    if os.environ.get(SITE_PENDING_ENV):
+        return "The docs links open the site in site/, which nox builds right after this grade."
+    return "The docs links open the site in site/, which is not built yet: run `nox -s docs` (or `nox -s serve`)."
 
 
 class _Progress:

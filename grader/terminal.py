@@ -42,12 +42,12 @@ def style_for(stream):
     return Style(color=color, unicode=encoding == "utf8")
 
 
-def render(document, *, style=Style(), verbose=False, report_path=None, shown=()):
+def render(document, *, style=Style(), verbose=False, report_path=None, shown=(), note=None):
     """The whole terminal text for a report document.
 
     ``shown``: the header and stage lines already printed while grading
     (``header``, ``stage_lines``); when the finished report says the same,
-    only what follows them is rendered.
+    only what follows them is rendered. ``note``: one line said just before the total.
     """
     grading = document["grading"]
     summary = header(grading["kit_version"], grading["impl"]["path"], grading["student_id"], style) + [""]
@@ -65,6 +65,8 @@ def render(document, *, style=Style(), verbose=False, report_path=None, shown=()
         lines += [style.paint("The grader itself failed", RED, BOLD)
                   + " (a problem in the kit, not in your code; this score may be incomplete):"]
         lines += [f"  {style.symbol('fail')} {error}" for error in grading["errors"]] + [""]
+    if note:
+        lines += [style.paint(note, YELLOW), ""]
     lines.append(_total(grading, style, report_path))
     return "\n".join(lines) + "\n"
 
