@@ -125,7 +125,8 @@ def bench(session):
 
 @nox.session(python=first_python())
 def submit(session):
-    """Pack student/ and your latest report into dist/submission-<student-id>.zip, to hand in."""
+    """Hand in: nox -s submit -- --student-id ID grades student/ under the id (unless the latest report
+    already is exactly that) and packs it with its report into dist/submission-ID.zip."""
     install(session, "grade")
     session.run("python", "-m", "grader", "submit", *session.posargs)
 
