@@ -103,7 +103,8 @@ def tests(session):
 
 @nox.session(python=first_python())
 def docs(session):
-    """Build the site into site/ with mkdocs build --strict (pictures and examples run on reference/)."""
+    """Build the site into site/ with mkdocs build --strict (pictures, examples and a sample grade run at build time)."""
+    install(session, "grade")  # the sample grade on Getting started runs the grader
     install(session, "docs")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=MKDOCS_ENV)
 
@@ -111,6 +112,7 @@ def docs(session):
 @nox.session(python=first_python())
 def serve(session):
     """Serve the site at http://127.0.0.1:8000; while it runs, the grader's links point there."""
+    install(session, "grade")
     install(session, "docs")
     session.run("mkdocs", "serve", *session.posargs, env=MKDOCS_ENV)
 

@@ -65,7 +65,7 @@ def docs_url(path):
 
 def site_missing():
     """True when the links point at the built site's files and it has not been built."""
-    return docs_base().startswith("file:") and not (SITE_DIR / "index.html").is_file()
+    return docs_base() == SITE_DIR.as_uri() + "/" and not (SITE_DIR / "index.html").is_file()
 
 
 def _serving():
