@@ -209,3 +209,12 @@ def test_a_partly_done_folder_scores_exactly_its_finished_stages(tmp_path, prist
     grading = validate(api.grade(folder, stages=["0", "1", "2", "3", "4", "5"]))
     assert {s["id"]: s["score"] for s in grading["stages"]} == {
         "0": 10, "1": 20, "2": 20, "3": 20, "4": 0, "5": 0}
+
+
+def test_the_report_never_records_a_full_local_path(tmp_path):
+    folder = toy_folder(tmp_path / "my-work")
+    grading = validate(api.grade(folder, stages=["0"], checks=toy_checks()))
+    assert grading["impl"]["path"] == "my-work"
+    assert str(tmp_path) not in json.dumps(grading)
+    assert report.shown_path(KIT_ROOT / "student") == "student"
+    assert report.shown_path(KIT_ROOT / "tests" / "corpus") == "tests/corpus"
