@@ -1,31 +1,34 @@
-"""At most about ``BUDGET_S`` seconds of a grade lost to graded code that never finishes.
+"""An endless loop in graded code costs a grade one time limit, and shows as one failure.
 
-A call that hangs costs its whole time limit, and without a cap every later
-check that runs the same endless loop costs it again (one loop in
+A call that hangs costs its whole time limit (5 s), and without a cap every
+later check that runs the same loop costs it again (one loop in
 ``backward()`` cost a grade a minute, and showed as several failures).
 ``HangCap`` wraps a ``Sandbox`` with the same ``call``:
 
 - once code in a module has hung, later calls into that module get a short
-  time limit (``PROBE_S``): a check that never reaches the loop still
-  passes, and one stuck in the same function again fails with ``Blocked``,
-  which the report shows as "not run" because of that one hang;
-- every timed-out call is charged its time limit plus the moment taken to ask
-  the worker where it was; once ``BUDGET_S`` is spent, calls into a module
-  that hung are not made at all, and a module that never hung still gets
-  ``PROBE_S`` (so a new hang costs about ``PROBE_S`` more, once per module).
+  time limit (``PROBE_S``): a call that does not reach the loop answers
+  within it, and one stuck in the same function again fails at once with
+  ``Blocked``, which the report shows as "not run" because of that one hang;
+- a short call stopped anywhere else is run again with its full limit, so
+  slow but finite code is never judged by the short one;
+- a module's first hang gets at most what is left of ``BUDGET_S`` (never
+  less than ``FLOOR_S``), so several modules that hang cost a grade about
+  that much.
 
-Charges are time limits, not measured times: the same submission gets the
-same report on a busy machine.
+So the endless loop in ``backward()`` costs a grade one 5 s limit plus about
+half a second per later check of the stage. Charges are time limits, not
+measured times: the same submission gets the same report on a busy machine.
 """
 
 from .sandbox import STACK_DUMP_WAIT, GradedCodeError, TimedOut
 
-BUDGET_S = 9.0  # plus a few worker restarts: a grade loses at most about 10 s to endless loops
-PROBE_S = 1.0  # graded calls take milliseconds; a second is plenty for code that does finish
+BUDGET_S = 9.0  # what the first hangs of several modules may cost together
+PROBE_S = 0.25  # graded calls take milliseconds: code that does not reach the loop answers well within it
+FLOOR_S = 2.0  # the least a module that never hung gets, budget spent or not: slow code still finishes
 
 
 class Blocked(GradedCodeError):
-    """A call not made (or stopped) because it runs code that already hung; ``hang`` is that TimedOut."""
+    """A call stopped because it was stuck where graded code already hung; ``hang`` is that TimedOut."""
 
     def __init__(self, message, hang):
         super().__init__(message, hang.detail)
@@ -48,21 +51,23 @@ class HangCap:
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
         graded = {f"{m}.py" for m in modules if m not in from_reference}
         earlier = [hang for name in sorted(graded) for hang in self.hangs.get(name, ())]
-        limit = self.sandbox.call_timeout if timeout is None else timeout
+        full = self.sandbox.call_timeout if timeout is None else timeout
         if earlier:
-            if self.left < self.probe_s + STACK_DUMP_WAIT:
-                raise blocked(earlier[0])
-            limit = min(limit, self.probe_s)
-        else:
-            limit = min(limit, max(self.left - STACK_DUMP_WAIT, self.probe_s))
+            try:
+                return self._call(scenario, modules, from_reference, min(full, self.probe_s), args)
+            except TimedOut as error:
+                same = next((hang for hang in earlier if _meets(hang, error)), None)
+                if same is not None:
+                    raise blocked(same) from None
+        return self._call(scenario, modules, from_reference,
+                          min(full, max(self.left - STACK_DUMP_WAIT, FLOOR_S)), args, graded)
+
+    def _call(self, scenario, modules, from_reference, limit, args, graded=()):
         try:
             return self.sandbox.call(scenario, modules=modules, from_reference=from_reference, timeout=limit,
                                      **args)
         except TimedOut as error:
             self.left -= limit + STACK_DUMP_WAIT
-            same = next((hang for hang in earlier if _meets(hang, error)), None)
-            if same is not None:
-                raise blocked(same) from None
             for name in graded:
                 self.hangs.setdefault(name, []).append(error)
             raise
