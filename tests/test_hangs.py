@@ -6,14 +6,16 @@ A real submission whose ``backward()`` never returns, graded by a real
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+from grading_support import grade_folder
 from test_corpus import BASE, MUTATIONS, assemble
 
 from conftest import KIT_ROOT
 from grader import exprs, hangs
-from grader.sandbox import Sandbox, TimedOut
+from grader.sandbox import STACK_DUMP_WAIT, Sandbox, TimedOut
 
 ENDLESS = next(m for m in MUTATIONS if m["name"] == "endless while loop in backward()")
 
@@ -73,11 +75,25 @@ def test_a_hang_is_charged_once_and_code_that_does_not_reach_it_still_runs(tmp_p
         # a forward op never reaches the loop: it still answers, within the probe's limit
         spec = exprs.parse("a*b", ["a", "b"])
         assert cap.call("forward", spec=spec, inputs=[2.0, -3.0], modules=("engine",)) is not None
-        blocked = 0
-        for _ in range(20):
+        left = cap.left
+        for _ in range(5):  # stuck in backward() again: stopped after the short limit, reported blocked
             try:
                 cap.call("deep_chain", n=3, modules=("engine",))
             except hangs.Blocked as error:
-                blocked += 1
                 assert error.message.startswith("not run: blocked by backward() in engine.py")
-        assert blocked == 20 and cap.left >= 0  # charged within the budget, then blocked without waiting
+            else:
+                raise AssertionError("backward() returned")
+        assert left - cap.left == 5 * (hangs.PROBE_S + STACK_DUMP_WAIT)  # charged the short limit, not 2 s
+
+
+def test_checks_that_never_reach_the_loop_keep_their_points(tmp_path):
+    """An endless tanh() costs the checks that call tanh, not every later check of the engine."""
+    folder = tmp_path / "tanh"
+    shutil.copytree(KIT_ROOT / "reference", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / "engine.py", "a") as f:
+        f.write("\n\ndef _endless_tanh(self):\n    while True:\n        pass\n\n\nValue.tanh = _endless_tanh\n")
+    grading = grade_folder(folder, stages=["1", "3"])["grading"]
+    stages = {s["id"]: s for s in grading["stages"]}
+    assert stages["3"]["score"] == 20, [(c["name"], c["message"]) for c in stages["3"]["checks"]]
+    outcomes = [c["outcome"] for c in stages["1"]["checks"]]
+    assert outcomes.count("timeout") == 1 and "passed" in outcomes
