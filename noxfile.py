@@ -103,7 +103,7 @@ def tests(session):
 
 @nox.session(python=first_python())
 def docs(session):
-    """Build the site into site/ with mkdocs build --strict (pictures, examples and a sample grade run at build time)."""
+    """Build the site into site/ with mkdocs build --strict (pictures, examples, a sample grade: run at build time)."""
     install(session, "grade")  # the sample grade on Getting started runs the grader
     install(session, "docs")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=MKDOCS_ENV)
