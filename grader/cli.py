@@ -27,7 +27,7 @@ TOOLS = {  # subcommand -> the module whose main(argv) runs it
 USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
                         [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
-                        [--isolation MODE]
+                        [--isolation MODE] [--open] [--watch]
        python -m grader verify REPORT --impl FOLDER
        python -m grader submit|collect|gradescope ...   (each has its own --help)"""
 
@@ -69,7 +69,8 @@ def parser():
     p.add_argument("--impl", default="student", metavar="PATH",
                    help="the folder to grade: student (default), reference, or any submission folder")
     p.add_argument("--report", type=Path, default=DEFAULT_REPORT, metavar="PATH",
-                   help="where to write the JSON report (default: reports/grade-report.json)")
+                   help="where to write the JSON report (default: reports/grade-report.json); the HTML "
+                        "report goes beside it, with the same name ending in .html")
     p.add_argument("--student-id", metavar="ID",
                    help=f"who is graded, recorded in the report (default: ${STUDENT_ID_ENV})")
     p.add_argument("--fail-under", type=float, metavar="SCORE",
@@ -84,6 +85,11 @@ def parser():
                    help="how graded code is walled off: os (bubblewrap), user (an unprivileged user), "
                         "self-check (the in-process guard only) or auto, the strongest this machine gives "
                         f"(default: ${isolation.ENV} or auto)")
+    p.add_argument("--open", action="store_true",
+                   help="open the HTML report in the web browser once it is written")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running: regrade on every save in the graded folder, only the stages the "
+                        "saved file touches (Ctrl-C to stop)")
     p.add_argument("--checks", type=Path, default=None, metavar="DIR",
                    help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
     return p
@@ -93,7 +99,7 @@ def grade_command(argv):
     args, status = _parse(parser(), argv)
     if args is None:
         return status
-    from . import api, report, terminal
+    from . import api, report
 
     student_id = args.student_id if args.student_id is not None else os.environ.get(STUDENT_ID_ENV)
     student_id = (student_id or "").strip() or None
@@ -101,6 +107,9 @@ def grade_command(argv):
     try:
         if student_id is not None and not student_id.isprintable():
             raise api.UsageError("the student id must be one line of printable text")
+        if args.watch and (args.gradescope or args.fail_under is not None):
+            raise api.UsageError("--watch regrades until you stop it: it has no final score for "
+                                 "--fail-under or --gradescope")
         if args.report.is_dir():
             raise api.UsageError(f"--report {args.report} is a folder; give the path of the file to write")
         gradescope = _gradescope() if args.gradescope else None  # loaded before any graded code runs
@@ -112,8 +121,10 @@ def grade_command(argv):
             options["checks"] = args.checks
         if args.isolation is not None:
             options["isolation_mode"] = args.isolation
-        shown = _Progress(sys.stdout, terminal, report.shown_path(folder), student_id, api.select_stages(args.stage))
-        document = api.grade(folder, progress=shown.stage, **options)
+        if args.watch:
+            return _watch(args, folder, options)
+        progress = _Progress(sys.stdout, report.shown_path(folder), student_id, api.select_stages(args.stage))
+        document = api.grade(folder, progress=progress.stage, **options)
     except api.UsageError as error:
         return _usage_error(str(error))
     except (KeyboardInterrupt, api.GradingInterrupted):
@@ -122,19 +133,11 @@ def grade_command(argv):
     except Exception as error:  # the grader's own bug: say so, and leave a report that says so too
         return _grader_crashed(error, args, folder=folder, student_id=student_id)
 
-    try:
-        report.write(document, args.report)
-    except (OSError, ValueError) as error:
-        print(f"error: could not write the report to {args.report}: {getattr(error, 'strerror', None) or error}",
-              file=sys.stderr)
-        return GRADER_FAILED
-    try:
-        _print(terminal.render(document, style=terminal.style_for(sys.stdout), verbose=args.verbose,
-                               report_path=_shown(args.report), shown=shown.lines, note=_site_note()))
-    except Exception as error:  # the report is written; a rendering bug must not hide that
-        print(f"error: the report was written to {_shown(args.report)}, but showing it failed: "
-              f"{type(error).__name__}: {error}", file=sys.stderr)
-        return GRADER_FAILED
+    status = _publish(document, args, printed=progress.lines)
+    if status != OK:
+        return status
+    if args.open:
+        _open(html_path(args.report))
     grading = document["grading"]
     if gradescope:
         try:
@@ -148,6 +151,38 @@ def grade_command(argv):
     if args.fail_under is not None and grading["score"] < args.fail_under:
         print(f"The score {grading['score']:g} is below --fail-under {args.fail_under:g}.", file=sys.stderr)
         return BELOW_FAIL_UNDER
+    return OK
+
+
+def _publish(document, args, shown=None, printed=()):
+    """Write the JSON report, the student's history and the HTML report; print ``shown`` (the document).
+
+    ``printed``: the header and stage lines already shown while grading, not repeated.
+
+    The JSON is the report that counts: the HTML beside it is a view of it,
+    and failing to write that view is said but changes nothing else.
+    """
+    from . import report, terminal
+
+    try:
+        report.write(document, args.report)
+    except (OSError, ValueError) as error:
+        print(f"error: could not write the report to {args.report}: {getattr(error, 'strerror', None) or error}",
+              file=sys.stderr)
+        return GRADER_FAILED
+    shown = shown or document
+    html_written = _write_html(document, args.report, shown)
+    try:
+        text = terminal.render(shown, style=terminal.style_for(sys.stdout), verbose=args.verbose,
+                               report_path=_shown(args.report), shown=printed, note=_site_note())
+        if html_written:
+            text += f"HTML report: {_shown(html_written)}" + ("" if args.open or args.watch else
+                                                             "   (add --open to open it)") + "\n"
+        _print(text)
+    except Exception as error:  # the report is written; a rendering bug must not hide that
+        print(f"error: the report was written to {_shown(args.report)}, but showing it failed: "
+              f"{type(error).__name__}: {error}", file=sys.stderr)
+        return GRADER_FAILED
     return OK
 
 
@@ -172,8 +207,8 @@ class _Progress:
     output is silenced meanwhile), flushed line by line, terminal or not.
     """
 
-    def __init__(self, stream, terminal, path, student_id, stage_ids):
-        from . import __version__
+    def __init__(self, stream, path, student_id, stage_ids):
+        from . import __version__, terminal
 
         self.stream, self.terminal = stream, terminal
         self.style = terminal.style_for(stream)
@@ -190,6 +225,77 @@ class _Progress:
         if lines:
             self.lines += lines
             _print("\n".join(lines) + "\n", self.stream)
+
+
+def html_path(report_path):
+    """The HTML report beside the JSON one: ``reports/grade-report.json`` -> ``reports/grade-report.html``."""
+    report_path = Path(report_path)
+    return report_path.with_suffix(".html") if report_path.suffix != ".html" else \
+        report_path.with_name(report_path.name + ".html")
+
+
+def _write_html(document, report_path, graded):
+    """Add ``graded`` to the student's history (default report only), then write the HTML report.
+
+    Returns the HTML report's path, or None after saying why it could not be written.
+    """
+    from . import history, html_report
+
+    path = html_path(report_path)
+    try:
+        runs = None
+        if Path(report_path).absolute() == DEFAULT_REPORT:  # the student's own runs, not regrades elsewhere
+            log = history.path_beside(report_path)
+            try:
+                if graded is not None:
+                    history.append(log, graded)
+            except OSError as error:
+                print(f"warning: could not add this grade to {_shown(log)}: {error.strerror or error}",
+                      file=sys.stderr)
+            runs = history.read(log, impl=document["grading"]["impl"]["path"])
+        html_report.write(document, path, runs)
+        return path
+    except Exception as error:  # the JSON report is written and is what counts
+        print(f"warning: the JSON report is written, but the HTML report {_shown(path)} could not be: "
+              f"{type(error).__name__}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+        return None
+
+
+def _open(path):
+    """Open the HTML report in the user's browser; say so when there is none."""
+    import webbrowser
+
+    if not Path(path).is_file():
+        return
+    try:
+        opened = webbrowser.open(Path(path).absolute().as_uri())
+    except Exception:  # webbrowser raises on some broken setups; never worth a traceback
+        opened = False
+    if not opened:
+        print(f"--open: no web browser found here; open {_shown(path)} in one yourself", file=sys.stderr)
+
+
+def _watch(args, folder, options):
+    """``--watch``: grade, then regrade the stages each save touches, until Ctrl-C."""
+    from . import api, watch
+
+    def grade(stages):
+        return api.grade(folder, **{**options, "stages": stages})
+
+    opened = []
+
+    def show(document, regraded):
+        """Write the merged report; print what was regraded, and the new total over every stage."""
+        _publish(document, args, shown=regraded)
+        if len(regraded["grading"]["selected_stages"]) < len(document["grading"]["selected_stages"]):
+            grading = document["grading"]
+            _print(f"All stages: {grading['score']:g}/{grading['max_score']:g}\n")
+        if args.open and not opened:  # once: the student reloads the page after that
+            opened.append(True)
+            _open(html_path(args.report))
+
+    selected = api.select_stages(args.stage)
+    return watch.run(folder, selected, grade, show, out=lambda text: _print(text + "\n"))
 
 
 def _gradescope():
@@ -217,6 +323,7 @@ def _grader_crashed(error, args, *, folder, student_id):
                                                message=message, budget_s=args.time_budget or api.DEFAULT_BUDGET_S)
             report.write(document, args.report)
             print(f"A report marking the failure was written to {_shown(args.report)}.", file=sys.stderr)
+            _write_html(document, args.report, graded=None)  # the kit's failure is no step in the history
         except Exception as failure:
             print(f"No report was written: {failure}", file=sys.stderr)
     return GRADER_FAILED

@@ -5,16 +5,19 @@ class CheckFailed(AssertionError):
     """A check's verdict on graded code, in words a student can act on.
 
     ``hint`` is an id from ``hints.HINTS``; ``case`` is the smallest failing
-    input written as a formula (``f(a, b) = tanh(a*b) + a  at a=0.5, b=-1.0``).
+    input written as a formula (``f(a, b) = tanh(a*b) + a  at a=0.5, b=-1.0``);
+    ``graph`` is that case as a graph, every node's values beside the
+    reference's, for the HTML report to draw (``checks.graphs.graph_payload``).
     """
 
-    def __init__(self, message, *, expected=None, got=None, hint=None, case=None):
+    def __init__(self, message, *, expected=None, got=None, hint=None, case=None, graph=None):
         super().__init__(message)
         self.message = message
         self.expected = expected
         self.got = got
         self.hint = hint
         self.case = case
+        self.graph = graph
 
 
 def location(detail, message=""):

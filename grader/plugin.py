@@ -162,7 +162,7 @@ class GradingPlugin:
         traceback = detail.get("traceback") or detail.get("output")
         if isinstance(error, CheckFailed):
             return dict(outcome="failed", message=error.message, expected=error.expected, got=error.got,
-                        case=error.case, hint_id=error.hint)
+                        case=error.case, hint_id=error.hint, graph=error.graph)
         if isinstance(error, NotImplementedYet):
             what = detail.get("message") or error.message
             return dict(outcome="not_implemented", message=f"not implemented yet: {what}" if what else
@@ -191,7 +191,7 @@ class GradingPlugin:
                             f"{_describe(error)}")
 
     def _result(self, nodeid, outcome, *, message=None, expected=None, got=None, case=None, hint_id=None,
-                traceback=None):
+                traceback=None, graph=None):
         stage, item = self.checks[nodeid]
         max_points = float(item.get_closest_marker("points").args[0])
         hint = HINTS.get(hint_id) if hint_id else None
@@ -203,7 +203,7 @@ class GradingPlugin:
             docs = docs_url(BY_ID[stage].page)
         function = getattr(item, "function", None)
         doc = inspect.getdoc(function) if function else None
-        return {
+        result = {
             "nodeid": nodeid,
             "name": item.name,
             "description": doc.strip().splitlines()[0] if doc else None,
@@ -219,6 +219,9 @@ class GradingPlugin:
             "docs": docs,
             "traceback": _text(traceback, MAX_TRACEBACK),
         }
+        if graph is not None:  # the failing case drawn as a graph in the HTML report
+            result["graph"] = graph
+        return result
 
     # ---- what the run produced ----
 

@@ -58,9 +58,10 @@ def test_a_grade_writes_a_valid_report_and_exits_0(tmp_path):
     assert done.returncode == 0, done.stderr
     grading = validate(json.loads(report.read_text()))
     assert (grading["score"], grading["student_id"]) == (100, "s-001")
-    assert done.stdout.rstrip().splitlines()[-1].startswith("Total 100/100   report: ")
-    assert done.stdout.rstrip().endswith(str(report))
-    assert list(report.parent.iterdir()) == [report]  # no temporary file left behind
+    total, page = done.stdout.rstrip().splitlines()[-2:]
+    assert total == f"Total 100/100   report: {report}"
+    assert page == f"HTML report: {report.with_suffix('.html')}   (add --open to open it)"
+    assert sorted(report.parent.iterdir()) == [report.with_suffix(".html"), report]  # no temporary file left
     assert json.loads(results.read_text())["score"] == 100  # the same grade, in Gradescope's format
 
 

@@ -26,7 +26,7 @@ def pytest_addoption(parser):
         "--impl", default="student", type=_impl_folder, metavar="PATH",
         help="the folder to grade: student (default), reference, or a path to a submission folder")
     parser.addoption(
-        "--isolation", default="self-check", choices=MODES, help="how workers are walled off (grader/isolation.py)")
+        "--isolation", default=MODES[-1], choices=MODES, help="how workers are walled off (grader/isolation.py)")
 
 
 def pytest_configure(config):

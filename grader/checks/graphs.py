@@ -1,5 +1,7 @@
 """Judging a graph built with the graded ops against the reference's: values, new Values, operands kept."""
 
+import math
+
 from grader import exprs
 
 from .judge import close, show
@@ -52,3 +54,80 @@ def _describe_prev(prev, spec):
         else:
             parts.append(f"a Value holding {show(c['data'])}")
     return "{" + ", ".join(sorted(parts)) + "}" if parts else "nothing"  # sorted: a set's order varies by run
+
+
+# ---- the failing case as a graph, for the HTML report ----
+
+def graph_payload(spec, inputs, *, data=None, want_data=None, grads=None, want_grads=None, prev_ok=None):
+    """The failing case as the report's ``graph``: the spec, every entry's values, and where they part.
+
+    Per entry (inputs first, then the nodes) the graded code's data and grad
+    beside the reference's, ``None`` where a scenario did not tell. Data part
+    in the forward direction, grads in the backward one, so the first entry
+    that differs is the first place the mistake shows: data from the inputs
+    up, then grads from the output down. ``prev_ok``: per node, whether its
+    ``_prev`` held its operands (a node built wrong parts there too).
+    """
+    n = len(spec["inputs"]) + len(spec["nodes"])
+    data, want_data = _padded(data, n), _padded(want_data, n)
+    grads, want_grads = _padded(grads, n), _padded(want_grads, n)
+    prev_ok = [True] * len(spec["inputs"]) + list(prev_ok or [True] * len(spec["nodes"]))
+
+    def parts(got, want):
+        return want is not None and not close(got, want)
+
+    first = next((i for i in range(n) if parts(data[i], want_data[i]) or not prev_ok[i]), None)
+    if first is None:  # grads flow from the output down to the nodes, then to the inputs
+        backward = [*reversed(range(len(spec["inputs"]), n)), *range(len(spec["inputs"]))]
+        first = next((i for i in backward if parts(grads[i], want_grads[i])), None)
+    return {
+        "formula": exprs.render(spec),
+        "inputs": list(spec["inputs"]),
+        "nodes": [{"op": op, "args": list(args), "k": k} for op, args, k in spec["nodes"]],
+        "labels": entry_names(spec),
+        "values": [{"data": _value(data[i]), "grad": _value(grads[i]), "expected_data": _value(want_data[i]),
+                    "expected_grad": _value(want_grads[i])} for i in range(n)],
+        "first_difference": first,
+    }
+
+
+def built_payload(spec, inputs, got, want, *, grads=None, want_grads=None):
+    """``graph_payload`` for a graph the graded ops built (``forward``/``local_backward``'s ``built``)."""
+    def entry_data(built):
+        return list(built["inputs_after"]) + [node["data"] for node in built["nodes"]]
+
+    prev_ok = []
+    for (op, args, _), node in zip(spec["nodes"], got["nodes"]):
+        if not node["value"]:
+            prev_ok.append(False)
+        elif op in CHECKS_PREV:  # as node_verdict judges it: a wrapped plain number may be there too
+            prev = node["prev"]
+            prev_ok.append({c for c in prev if isinstance(c, int)} == set(args)
+                           and not any(isinstance(c, dict) and "not_a_value" in c for c in prev))
+        else:
+            prev_ok.append(True)
+    return graph_payload(spec, inputs, data=entry_data(got), want_data=entry_data(want), grads=grads,
+                         want_grads=want_grads, prev_ok=prev_ok)
+
+
+def _padded(values, n):
+    return list(values)[:n] + [None] * (n - len(values)) if values is not None else [None] * n
+
+
+def _value(x):
+    """A finite number as is; anything else in words (JSON has no NaN); ``None`` when unknown."""
+    if x is None or (type(x) is float and math.isfinite(x)):
+        return x
+    return show(x)
+
+
+def rules_payload(spec, inputs, got, want):
+    """``graph_payload`` for a ``local_backward`` answer: the graph as built, and every grad."""
+    return built_payload(spec, inputs, got["built"], want["built"], grads=got["grads"], want_grads=want["grads"])
+
+
+def backprop_payload(spec, inputs, got, want):
+    """``graph_payload`` for a ``backprop`` answer: the grader built the graph, so the data are its own."""
+    values = exprs.evaluate(spec, inputs)
+    return graph_payload(spec, inputs, data=values, want_data=values, grads=got["grads"],
+                         want_grads=want["grads"])

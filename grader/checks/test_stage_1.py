@@ -8,7 +8,7 @@ from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
 
 from .fatal import StopOnFatal
-from .graphs import node_verdict
+from .graphs import built_payload, node_verdict
 from .judge import exception_hint, expected, raised
 from .properties import LECTURE_EXPRESSION, LECTURE_NEURON, RICH_EXPRESSION, expressions, grading_settings
 
@@ -28,7 +28,8 @@ def check_forward(sandbox, ref, spec, inputs):
     verdict = node_verdict(spec, inputs, got, want)
     if verdict:
         message, want_text, got_text, hint = verdict
-        raise CheckFailed(message, expected=want_text, got=got_text, hint=hint, case=case)
+        raise CheckFailed(message, expected=want_text, got=got_text, hint=hint, case=case,
+                          graph=built_payload(spec, inputs, got, want))
 
 
 def check_cases(sandbox, ref, cases):

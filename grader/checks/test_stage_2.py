@@ -17,7 +17,7 @@ from grader.feedback import CheckFailed
 from grader.sandbox import GradedCodeError, RaisedException
 
 from .fatal import StopOnFatal
-from .graphs import entry_names, node_verdict
+from .graphs import entry_names, node_verdict, rules_payload
 from .judge import all_close, close, exception_hint, expected, raised, require_number, show
 from .properties import LECTURE_EXPRESSION, LECTURE_NEURON, PRIMITIVE_EXPRESSION, expressions, grading_settings
 
@@ -97,7 +97,8 @@ def run_rules(sandbox, ref, spec, inputs, **args):
         if verdict:
             message, want_text, got_text, hint = verdict
             raise CheckFailed(f"{message} (the forward pass, stage 1: the rules cannot be right on a wrong graph)",
-                              expected=want_text, got=got_text, hint=hint, case=case)
+                              expected=want_text, got=got_text, hint=hint, case=case,
+                              graph=rules_payload(spec, inputs, got, want))
     return got, want
 
 
@@ -110,7 +111,8 @@ def check_rule(sandbox, ref, spec, inputs):
         if not close(got["grads"][i], want["grads"][i]):
             raise CheckFailed(f"after out._backward(), {name}.grad = {show(got['grads'][i])}, "
                               f"expected {show(want['grads'][i])}", expected=want["grads"][i],
-                              got=got["grads"][i], hint=rule_hint(spec, inputs, got), case=case)
+                              got=got["grads"][i], hint=rule_hint(spec, inputs, got), case=case,
+                              graph=rules_payload(spec, inputs, got, want))
 
 
 def check_probes(sandbox, ref, op):
@@ -204,7 +206,8 @@ def check_graph(sandbox, ref, spec, inputs, preset=0.0, out_grad=1.0):
         if not close(got["grads"][i], want["grads"][i]):
             raise CheckFailed(f"{what} is {show(got['grads'][i])}, expected {show(want['grads'][i])}",
                               expected=want["grads"][i], got=got["grads"][i],
-                              hint=engine_rule_hint(sandbox, ref), case=case)
+                              hint=engine_rule_hint(sandbox, ref), case=case,
+                              graph=rules_payload(spec, inputs, got, want))
 
 
 @pytest.mark.points(2)

@@ -14,7 +14,7 @@ from grader.feedback import CheckFailed
 from grader.sandbox import Crashed, RaisedException, TimedOut
 
 from .fatal import StopOnFatal
-from .graphs import entry_names
+from .graphs import backprop_payload, entry_names
 from .judge import close, error_type, expected, raised, require_number, show
 from .properties import LECTURE_EXPRESSION, RICH_EXPRESSION, expressions, grading_settings
 
@@ -73,7 +73,8 @@ def check_backprop(sandbox, ref, spec, inputs, judge_log=None):
         if not close(got["grads"][i], want["grads"][i]):
             raise CheckFailed(f"after backward(), {what} is {show(got['grads'][i])}, expected "
                               f"{show(want['grads'][i])}", expected=want["grads"][i], got=got["grads"][i],
-                              hint=backprop_hint(spec, got), case=case)
+                              hint=backprop_hint(spec, got), case=case,
+                              graph=backprop_payload(spec, inputs, got, want))
     return got
 
 
