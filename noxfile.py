@@ -107,7 +107,6 @@ def tests(session):
 @nox.session(python=first_python())
 def docs(session):
     """Build the site into site/ with mkdocs build --strict (pictures, examples, a sample grade: run at build time)."""
-    install(session, "grade")  # the sample grade on Getting started runs the grader
     install(session, "docs")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=MKDOCS_ENV)
 
@@ -115,7 +114,6 @@ def docs(session):
 @nox.session(python=first_python())
 def serve(session):
     """Serve the site at http://127.0.0.1:8000; while it runs, the grader's links point there."""
-    install(session, "grade")
     install(session, "docs")
     session.run("mkdocs", "serve", *session.posargs, env=MKDOCS_ENV)
 
