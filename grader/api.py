@@ -8,6 +8,7 @@ graded code runs only in the sandbox's worker processes.
 import contextlib
 import io
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -89,13 +90,14 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     except isolation.Unavailable as error:
         raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
-    flags, errors = _static_flags(folder)
     on_stage = None
-    if progress is not None:
-        def on_stage(stage_id, results, runtime_flags):
-            flagged = stage_id in report.flagged_stages(flags + runtime_flags, selected)
-            progress(report.stage_entry(BY_ID[stage_id], results, flagged), flagged)
-    plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode, on_stage)
+    with _off_import_path(folder):
+        flags, notes, errors = _static_flags(folder)
+        if progress is not None:
+            def on_stage(stage_id, results, runtime_flags):
+                flagged = stage_id in report.flagged_stages(flags + runtime_flags, selected)
+                progress(report.stage_entry(BY_ID[stage_id], results, flagged), flagged)
+        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode, on_stage)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -108,24 +110,44 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     document["grading"] = report.grading(
         folder=folder, student_id=student_id or None, stages=selected,
         check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
-        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode)
+        started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode,
+        honesty_notes=notes)
     document["environment"] = document["grading"]["environment"]
     if report_path is not None:
         report.write(document, report_path)
     return document
 
 
-def _static_flags(folder):
-    """Honesty flags found by reading the folder's code, and any failure to read it."""
+@contextlib.contextmanager
+def _off_import_path(folder):
+    """While grading, no folder on ``sys.path`` lies in the graded one: its files are never importable
+    here. (Put back afterwards, for callers such as a notebook that imports the student's code itself.)"""
+    def inside(entry):
+        try:
+            return Path(entry or ".").resolve().is_relative_to(folder)
+        except (OSError, RuntimeError, ValueError):
+            return True  # a path entry that cannot be resolved is not one the grader needs
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if not inside(entry)]
     try:
-        return list(honesty.scan(folder)), []
+        yield
+    finally:
+        sys.path[:] = saved + [entry for entry in sys.path if entry not in saved]
+
+
+def _static_flags(folder):
+    """Honesty flags found by reading the folder's code, where the scan gave up, and its own failure."""
+    try:
+        findings = honesty.examine(folder)
+        return findings.flags, findings.notes, []
     except Exception as error:  # the scan is the grader's: its failure must show, not pass silently
-        return [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
+        return [], [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
 
 
 def _run_pytest(folder, stages, budget_s, checks, mode, on_stage=None):
     """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
     import pytest
+    import pytest_jsonreport.plugin
 
     from .plugin import GradingPlugin
 
@@ -134,7 +156,9 @@ def _run_pytest(folder, stages, budget_s, checks, mode, on_stage=None):
     args = [
         *_check_paths(checks, stages), "--impl", str(folder), "--isolation", mode,
         "-c", os.devnull, "--rootdir", str(KIT_ROOT if inside_kit else checks.parent),
-        "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
+        # pytest-json-report is handed over as a module, not named with -p: a name makes pytest read the
+        # metadata of every package on sys.path looking for it (a planted FIFO would hang the grade)
+        "--json-report", "--json-report-file=none",
         # nothing the grade does not use: no cache, no gc.collect() rounds for unraisable exceptions
         "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
         # a check's failure says what it needs to; pytest's own tracebacks would parse the
@@ -142,10 +166,11 @@ def _run_pytest(folder, stages, budget_s, checks, mode, on_stage=None):
         "--capture=sys", "--tb=native", "-q", "--no-header", "--no-summary",
         "--assert=plain",  # checks raise CheckFailed, never a bare assert: rewriting them is wasted time
         "--continue-on-collection-errors",
+        "--import-mode=importlib",  # the checks' folder is not put on sys.path (it holds the kit's root)
     ]
     output = io.StringIO()
     with _plain_pytest_environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        exitcode = pytest.main(args, plugins=[plugin])
+        exitcode = pytest.main(args, plugins=[plugin, pytest_jsonreport.plugin])
     return plugin, exitcode, output.getvalue()
 
 
@@ -166,8 +191,10 @@ def _check_paths(checks, stages):
 
 @contextlib.contextmanager
 def _plain_pytest_environment():
-    """pytest as the grader configures it: no plugins picked up from the environment."""
-    changed = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": None, "PYTEST_PLUGINS": None}
+    """pytest as the grader configures it: no plugins picked up from the environment or from installed
+    packages' entry points (looking for those reads every folder on sys.path)."""
+    changed = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_ADDOPTS": None, "PYTEST_PLUGINS": None,
+               "HYPOTHESIS_NO_PLUGINS": "1"}
     saved = {name: os.environ.get(name) for name in changed}
     try:
         for name, value in changed.items():

@@ -28,7 +28,7 @@ USAGE_TEXT = """\
 python -m grader [grade] [--stage N]... [--impl PATH] [--report PATH] [--student-id ID]
                         [--fail-under SCORE] [--verbose] [--gradescope PATH] [--time-budget S]
                         [--isolation MODE] [--open] [--watch]
-       python -m grader verify REPORT --impl FOLDER
+       python -m grader verify REPORT --impl FOLDER [--isolation MODE] [--allow-self-check]
        python -m grader submit|collect|gradescope ...   (each has its own --help)"""
 
 

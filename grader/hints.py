@@ -95,6 +95,17 @@ _HINTS = (
     Hint("prev-children", "1", "The graph forgets the operands",
          "Pass the operands as children: `Value(..., (self, other), '+')`, so that `_prev` "
          "holds the very Value objects the result was computed from (not their data)."),
+    Hint("cut-off-from-graph", "1", "A result cut off from the graph",
+         "The number is right, but the result does not remember its operands, so no gradient "
+         "can reach them. Build a composite op from ops that do (`-self` is `self * -1`), or "
+         "pass the operands as children: never `return Value(-self.data)`."),
+    Hint("extra-children", "1", "Children that are not operands",
+         "`_prev` holds exactly the Values the result was computed from: the operands (a plain "
+         "number the op wrapped included), nothing else. The exponent of `**` is a constant, not "
+         "a child: `Value(self.data**other, (self,), f'**{other}')`."),
+    Hint("value-exponent", "1", "Accepting a Value as the exponent",
+         "`a ** k` takes a plain int or float k; a Value exponent must be refused, e.g. "
+         "`assert isinstance(other, (int, float))`: its gradient is not part of the power rule."),
     Hint("modifies-operand", "1", "Changing an operand in place",
          "An op must return a *new* Value and leave its operands untouched: "
          "never `self.data += ...; return self`."),
@@ -178,6 +189,10 @@ _HINTS = (
     Hint("parameter-order", "4", "Parameters in the wrong order",
          "A Neuron's parameters() is `self.w + [self.b]`: weights first, in order, then the "
          "bias; a Layer's and an MLP's concatenate their parts in order."),
+    Hint("flat-parameters", "4", "parameters() returning a list of lists",
+         "parameters() must return one flat list of Values, so that zero_grad and sgd_step "
+         "can loop over it: concatenate the parts', `[p for layer in self.layers for p in "
+         "layer.parameters()]`, instead of listing each part's list."),
     Hint("init-order", "4", "Drawing the random numbers in another order",
          "Draw the weights first, in order, then the bias, each with random.uniform(-1, 1): "
          "then random.seed gives the same network as the reference."),
@@ -212,6 +227,10 @@ _HINTS = (
     Hint("loss-not-value", "5", "A loss that is a number",
          "Build the loss from Values (`(yp - y)**2`), so that loss.backward() reaches "
          "every parameter; a float cannot backpropagate."),
+    Hint("loss-gradient", "5", "A loss with the right value and the wrong gradient",
+         "The loss's number is right but backward() gives the predictions other grads. If you "
+         "made an op of your own (`out._backward = ...`, e.g. a mean node), its rule must add "
+         "its local derivative times out.grad: for the mean of n values, out.grad / n."),
     Hint("gradient-ascent", "5", "Stepping uphill",
          "The gradient points uphill, towards more loss: subtract it, "
          "`p.data -= lr * p.grad`."),

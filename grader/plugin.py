@@ -17,6 +17,7 @@ import time
 import pytest
 
 from .feedback import CheckFailed, location
+from .flags import Intake
 from .hangs import Blocked, describe
 from .hints import HINTS
 from .sandbox import (Crashed, GradedCodeError, ImportFailed, NotImplementedYet, TimedOut, TooMuchMemory,
@@ -236,10 +237,10 @@ class GradingPlugin:
 
     def runtime_flags(self):
         """What the sandboxes saw graded code try (importing or reading the reference, ...)."""
-        flags = []
+        intake = Intake()  # each sandbox caps its own; together they are capped again
         for sandbox in self._sandboxes.values():
-            flags.extend(getattr(sandbox, "flags", None) or ())
-        return flags
+            intake.extend(getattr(sandbox, "flags", None) or ())
+        return intake.flags
 
 
 @contextlib.contextmanager

@@ -5,14 +5,15 @@ kit's tests validate every report against it (the grader itself does not,
 so that grading needs no ``jsonschema``).
 """
 
+import importlib.util
 import json
 import platform
 import sys
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from . import KIT_ROOT, __version__
+from .flags import capped
 from .instructor.atomic import write_atomic
 from .instructor.claims import file_hashes
 from .stages import STAGES, docs_url
@@ -21,18 +22,19 @@ SCHEMA_VERSION = 1
 
 
 def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s,
-            isolation=None):
+            isolation=None, honesty_notes=()):
     """The ``grading`` object.
 
     ``check_results`` is ``[(stage id, check result)]``; ``flags`` are honesty
     flags ``{"module", "reason"}``, which zero every selected stage whose
     checks run that module; ``errors`` are the grader's own failures;
-    ``isolation`` is the mode graded code ran under (None: none ran).
+    ``isolation`` is the mode graded code ran under (None: none ran);
+    ``honesty_notes`` ``{"module", "note"}`` say where the static scan gave up.
     """
     errors = list(errors)
     explained = bool(errors)  # a stage without checks after an error is that error's doing
     stage_flags = [{"stage": s.id, "module": f["module"], "reason": f["reason"]}
-                   for s in STAGES if s.id in stages for f in _unique(flags) if f["module"] in s.modules]
+                   for s in STAGES if s.id in stages for f in capped(flags) if f["module"] in s.modules]
     flagged = {f["stage"] for f in stage_flags}
     report_stages = []
     for stage in (s for s in STAGES if s.id in stages):
@@ -54,7 +56,8 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
         "score": _round(sum(s["score"] for s in report_stages)),
         "max_score": sum(s["max_score"] for s in report_stages),
         "stages": report_stages,
-        "honesty": {"flags": stage_flags},
+        "honesty": {"flags": stage_flags, "notes": [{"module": str(n["module"]), "note": str(n["note"])}
+                                                    for n in honesty_notes]},
         "errors": errors,
         "timing": {"started": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "duration_s": round(duration_s, 3),
                    "budget_s": budget_s},
@@ -122,9 +125,9 @@ def environment():
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "pytest": _version("pytest"),
-        "pytest_json_report": _version("pytest-json-report"),
-        "hypothesis": _version("hypothesis"),
+        "pytest": _version("pytest", "pytest"),
+        "pytest_json_report": _version("pytest_jsonreport", "pytest_json_report"),
+        "hypothesis": _version("hypothesis", "hypothesis"),
         "kit_version": __version__,
     }
 
@@ -139,25 +142,22 @@ def write(document, path):
     write_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def _version(distribution):
-    module = sys.modules.get(distribution.replace("-", "_"))
-    version = getattr(module, "__version__", None)
+def _version(module_name, distribution):
+    """The version of an installed module: its ``__version__``, else the name of the ``.dist-info``
+    folder beside it. Never importlib.metadata, which reads every folder on ``sys.path`` (a FIFO
+    planted in one would stop the grade); this only lists the folder the module came from."""
+    version = getattr(sys.modules.get(module_name), "__version__", None)
     if isinstance(version, str):
         return version
     try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(module_name)
+        origin = spec and (spec.submodule_search_locations or [spec.origin])[0]
+        if not origin:
+            return None
+        names = sorted(p.name for p in Path(origin).parent.glob(f"{distribution}-*.dist-info"))
+    except (ImportError, ValueError, OSError):
         return None
-
-
-def _unique(flags):
-    seen, unique = set(), []
-    for flag in flags:
-        key = (flag.get("module"), flag.get("reason"))
-        if key not in seen:
-            seen.add(key)
-            unique.append({"module": str(key[0]), "reason": str(key[1])})
-    return unique
+    return names[-1][len(distribution) + 1:-len(".dist-info")] if names else None
 
 
 def _round(x):

@@ -48,6 +48,7 @@ def _fixed_addresses():
     """
     _personality(ADDR_NO_RANDOMIZE)
 from . import scenarios
+from .flags import MAX_REASON, Intake
 from .isolation import IMPLEMENTED
 from .worker.main import CHANNEL_BROKEN, HEADER
 
@@ -330,6 +331,7 @@ class Sandbox:
         self.output_limit = output_limit
         self.cpu_seconds = cpu_seconds
         self.flags = []  # [{"module", "reason"}]: what graded code was caught attempting
+        self._flag_intake = Intake(self.flags)  # de-duplicated and capped: graded code chooses how many
         self.run_dir = None  # holds each worker's own scratch folder, which the others may not touch
         self._workers = {}
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
@@ -487,9 +489,7 @@ class Sandbox:
         module = flag.get("module")
         modules = [module] if module in MODULES else graded  # unattributable: charge the modules running
         for module in modules:
-            entry = {"module": module, "reason": f"{module}.py {flag['reason'][:300]}"}
-            if entry not in self.flags:
-                self.flags.append(entry)
+            self._flag_intake.add(module, f"{module}.py {flag['reason'][:MAX_REASON]}")
 
     def _worker(self, key):
         worker = self._workers.get(key)

@@ -8,8 +8,11 @@ One difference from the lecture: each op's backward rule is a function picked
 by the node's ``_op`` (as PyTorch's ``grad_fn`` nodes work), written right
 under the op, instead of a closure stored on every node. The rules read the
 same; a node with no closure is cheaper for Python's garbage collector (see
-the docs page "Two ways to store a backward rule").
+the docs page "Two ways to store a backward rule"). Code outside the class
+can still make an op of its own the lecture's way, ``out._backward = ...``.
 """
+
+import functools
 
 import math
 
@@ -17,7 +20,7 @@ import math
 class Value:
     """One scalar in a computational graph, plus dL/d(this scalar) in ``grad``."""
 
-    __slots__ = ("data", "grad", "_prev", "_op", "_saved", "label")
+    __slots__ = ("data", "grad", "_prev", "_op", "_saved", "label", "_own_backward")
 
     def __init__(self, data, _children=(), _op='', label=''):
         self.data = data
@@ -26,15 +29,27 @@ class Value:
         self._op = _op
         self._saved = None  # what a backward rule needs besides the children
         self.label = label
+        self._own_backward = None  # a custom op's closure (see _backward)
 
     def __repr__(self):
         return f"Value(data={self.data}, grad={self.grad})"
 
+    @property
     def _backward(self):
-        """Add d(self)/d(child) * self.grad to each child's grad (leaves: nothing)."""
+        """A no-argument callable adding d(self)/d(child) * self.grad to each child's grad.
+
+        The rule of the node's ``_op``; leaves have none, so theirs does nothing.
+        An op made outside the class, as in the lecture, sets its own closure:
+        ``out = Value(data, (x,), 'mean'); out._backward = _backward``.
+        """
+        if self._own_backward is not None:
+            return self._own_backward
         rule = _BACKWARD_RULES.get(self._op)
-        if rule is not None:
-            rule(self)
+        return _leaf_backward if rule is None else functools.partial(rule, self)
+
+    @_backward.setter
+    def _backward(self, closure):
+        self._own_backward = closure
 
     # ---- primitive ops: forward, then the local backward rule ----
 
@@ -142,10 +157,20 @@ class Value:
                 stack.append((v, True))
                 stack.extend((child, False) for child in v._prev if child not in visited)
 
-        # Go one node at a time and apply the chain rule, output first.
+        # Go one node at a time and apply the chain rule, output first:
+        # v._backward(), spelled out so that no callable is made per node.
         self.grad = 1.0
         for v in reversed(topo):
-            v._backward()
+            if v._own_backward is not None:
+                v._own_backward()
+            else:
+                rule = _BACKWARD_RULES.get(v._op)
+                if rule is not None:
+                    rule(v)
+
+
+def _leaf_backward():
+    pass
 
 
 _BACKWARD_RULES = {

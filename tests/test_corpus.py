@@ -46,6 +46,9 @@ def test_correct_style_scores_full_marks(style, tmp_path):
     assert not failures
 
 
+FIGURES = {}  # mutation name -> its share of failing checks with the right hint, stages it lost points outside
+
+
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m["name"] for m in MUTATIONS])
 def test_buggy_solution_loses_points_where_it_should(mutation, tmp_path):
     folder = assemble(BASE, tmp_path / "buggy")
@@ -59,6 +62,12 @@ def test_buggy_solution_loses_points_where_it_should(mutation, tmp_path):
     assert mutation["module"] in BY_ID[stage].modules
     graded = [s.id for s in STAGES if mutation["module"] in s.modules and s.id != "bonus"]
     results = stage_results(grade_folder(folder, stages=graded))
+
+    failing = [c for _, _, failed in results.values() for c in failed]
+    FIGURES[mutation["name"]] = {
+        "right_hint": sum(c["hint_id"] == mutation["hint"] for c in failing) / max(len(failing), 1),
+        "lost_elsewhere": sorted(other for other, (score, maximum, _) in results.items()
+                                 if other != stage and score < maximum)}
 
     score, maximum, failed = results[stage]
     hints = {c["hint_id"] for c in failed}
@@ -77,3 +86,24 @@ def test_pristine_stubs_are_not_implemented_anywhere(pristine_stubs):
     for stage, (_, _, failed) in stage_results(report).items():
         outcomes = {c["outcome"] for c in failed}
         assert outcomes == {"not_implemented"} or (stage == "bonus" and outcomes == {"skipped"}), (stage, outcomes)
+
+
+def test_corpus_figures(capsys):
+    """The buggy corpus's two figures, once every mutation was graded above (a full run of this file).
+
+    The share of buggy submissions whose failing checks mostly show the right
+    hint, and how many lose points outside the stage that teaches their
+    mistake (each such stage is declared in its mutation's ``also``).
+    """
+    if len(FIGURES) < len(MUTATIONS):
+        pytest.skip(f"the figures need every mutation graded; {len(FIGURES)} of {len(MUTATIONS)} were")
+    mostly_right = [name for name, f in FIGURES.items() if f["right_hint"] > 0.5]
+    elsewhere = {name: f["lost_elsewhere"] for name, f in FIGURES.items() if f["lost_elsewhere"]}
+    with capsys.disabled():
+        print(f"\nbuggy corpus: {len(mostly_right)} of {len(FIGURES)} submissions "
+              f"({100 * len(mostly_right) / len(FIGURES):.0f}%) show the right hint on most failing checks; "
+              f"{len(elsewhere)} lose points outside the stage that teaches their mistake"
+              + "".join(f"\n  {name}: also stage {', '.join(stages)}" for name, stages in elsewhere.items())
+              + "".join(f"\n  mostly other hints: {name} ({FIGURES[name]['right_hint']:.0%} right)"
+                        for name in FIGURES if name not in mostly_right))
+    assert len(mostly_right) >= 0.9 * len(FIGURES)

@@ -173,7 +173,9 @@ def test_a_graph_that_was_built_wrong_parts_at_the_node_built_wrong(mutation, op
     assert graphs
     for graph in graphs:
         first = graph["first_difference"]
-        assert graph["nodes"][first - len(graph["inputs"])]["op"] == op
+        assert first is not None
+        if wrong_data:  # a graph built from copies parts where an op built on the bad one is cut off too
+            assert graph["nodes"][first - len(graph["inputs"])]["op"] == op
         assert (graph["values"][first]["data"] != graph["values"][first]["expected_data"]) == wrong_data
         assert all(v["data"] == v["expected_data"] for v in graph["values"][:first])
 

@@ -93,14 +93,63 @@ def test_backward_calls_each_node_once_in_reverse_topological_order():
     c = b + a
     d = c * b
     order = []
-    original = Value._backward
-    try:
-        Value._backward = lambda self: (order.append(self), original(self))
-        d.backward()
-    finally:
-        Value._backward = original
+    for v in (a, b, c, d):  # each node's own rule, wrapped as a custom op's closure that logs the call
+        v._backward = lambda v=v, rule=v._backward: (order.append(v), rule())
+    d.backward()
     assert order == [d, c, b, a]
     assert a.grad == pytest.approx(numerical_derivative(lambda x: ((x * x + x) * (x * x)), 1.5))
+
+
+def mean(values):
+    """An op made outside the class, micrograd style: a node of its own with its own closure."""
+    total = sum(values)
+    out = Value(total.data / len(values), (total,), 'mean')
+
+    def _backward():
+        total.grad += out.grad / len(values)
+    out._backward = _backward
+    return out
+
+
+def test_a_custom_op_made_the_lecture_way_backpropagates():
+    a, b = Value(2.0), Value(-1.0)
+    loss = mean([a * a, b * 3.0, a])
+    assert loss.data == pytest.approx(1.0)
+    loss.backward()
+    assert (a.grad, b.grad) == (pytest.approx(5 / 3), pytest.approx(1.0))
+
+
+def test_a_custom_closure_replaces_the_rule_of_its_op_name():
+    a = Value(3.0)
+    out = Value(a.data * 2, (a,), '*')  # named like a primitive, ruled by its own closure
+    out._backward = lambda: setattr(a, "grad", a.grad + 2 * out.grad)
+    out.backward()
+    assert a.grad == 2.0
+
+
+def test_every_node_has_a_callable_backward_that_applies_its_rule():
+    a, b = Value(2.0), Value(-3.0)
+    out = a * b
+    out.grad = 0.5
+    out._backward()
+    a._backward()  # a leaf's does nothing
+    assert (a.grad, b.grad) == (-1.5, 1.0)
+
+
+def test_training_with_a_custom_mean_loss_matches_the_built_in_one():
+    random.seed(7)
+    net = MLP(3, [4, 1])
+    params = [p.data for p in net.parameters()]
+    losses = []
+    for _ in range(3):
+        loss = mean([(net(x) - y) ** 2 for x, y in zip(XS, YS)])
+        net.zero_grad()
+        loss.backward()
+        sgd_step(net.parameters(), 0.1)
+        losses.append(loss.data)
+    for p, data in zip(net.parameters(), params):
+        p.data = data
+    assert train(net, XS, YS, steps=3, lr=0.1) == pytest.approx(losses)
 
 
 def test_gradients_from_two_graphs_sharing_a_leaf_add_up():

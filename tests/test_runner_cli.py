@@ -132,20 +132,20 @@ def test_a_killed_run_leaves_the_previous_report_whole(tmp_path):
 
 
 def test_verify_accepts_a_true_report_and_names_what_differs_in_a_false_one(tmp_path):
-    done, report = toy_grade(tmp_path, "--stage", "1", "--stage", "4", behaviours={"4/second": "fail"})
+    done, report = toy_grade(tmp_path, behaviours={"4/second": "fail"})
     folder = tmp_path / "submission"
-    verify = ("verify", report, "--impl", folder, "--checks", toy_checks())
+    verify = ("verify", report, "--impl", folder, "--checks", toy_checks(), "--allow-self-check")
     done = grader(*verify)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "MATCH" in done.stdout
 
     claimed = json.loads(report.read_text())
-    claimed["grading"]["score"] = 35
-    claimed["grading"]["stages"][1]["score"] = 15
+    claimed["grading"]["score"] = 100
+    claimed["grading"]["stages"][4]["score"] = 15
     report.write_text(json.dumps(claimed))
     done = grader(*verify)
     assert done.returncode == 1
-    assert "total: claimed 35, regraded 32" in done.stdout and "stage 4: claimed 15, regraded 12" in done.stdout
+    assert "total: claimed 100, regraded 97" in done.stdout and "stage 4: claimed 15, regraded 12" in done.stdout
 
     report.write_text(json.dumps(json.loads(report.read_text()) | {"grading": claimed["grading"]}))
     (folder / "nn.py").write_text((folder / "nn.py").read_text() + "\n# edited after grading\n")

@@ -32,7 +32,7 @@ def test_a_clean_run_scores_every_stage_in_full(tmp_path):
     assert (grading["score"], grading["max_score"]) == (100, 100)
     assert [s["id"] for s in grading["stages"]] == [s.id for s in STAGES]
     assert [(s["score"], s["max_score"]) for s in grading["stages"]] == [(s.points, s.points) for s in STAGES]
-    assert grading["errors"] == [] and grading["honesty"] == {"flags": []}
+    assert grading["errors"] == [] and grading["honesty"] == {"flags": [], "notes": []}
     assert grading["student_id"] == "s123" and grading["kit_version"] == __version__
     assert document["environment"] == grading["environment"]  # pytest-json-report leaves its own empty
     assert grading["environment"]["pytest"] == pytest.__version__

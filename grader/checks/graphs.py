@@ -6,7 +6,8 @@ from grader import exprs
 
 from .judge import close, show
 
-CHECKS_PREV = ("add", "mul", "addk", "mulk", "pow", "tanh", "exp", "log", "relu")  # primitive ops (SPEC)
+PRIMITIVE = ("add", "mul", "addk", "mulk", "pow", "tanh", "exp", "log", "relu")  # SPEC: _prev exactly the operands
+WRAPS = ("addk", "mulk")  # may hold the plain number they wrapped as a Value
 FORWARD_HINTS = {"tanh": "tanh-formula", "relu": "relu-forward", "log": "log-base", "pow": "pow-exponent"}
 
 
@@ -15,8 +16,12 @@ def entry_names(spec):
     return exprs.labels(spec)
 
 
-def node_verdict(spec, inputs, got, want):
-    """``None`` if the built graph matches the reference's, else ``(message, expected, got, hint)``."""
+def node_verdict(spec, inputs, got, want, values=True):
+    """``None`` if the built graph matches the reference's, else ``(message, expected, got, hint)``.
+
+    Without ``values``, only the graph's shape is judged (new Values, operands
+    kept, each op's children): what later stages cannot do without.
+    """
     if got["inputs_after"] != want["inputs_after"]:
         return ("an operation changed its operand's data: the inputs were "
                 f"{show(want['inputs_after'])} and became {show(got['inputs_after'])}",
@@ -26,21 +31,45 @@ def node_verdict(spec, inputs, got, want):
         what = entry_names(spec)[len(spec["inputs"]) + j]
         if not node["value"]:
             return (f"{what} returned a {node['type']}, not a Value", "a Value", node["type"], "returns-number")
-        if not close(node["data"], ref_node["data"]):
+        if values and not close(node["data"], ref_node["data"]):
             hint = FORWARD_HINTS.get(op, "forward-value")
             x = exprs.evaluate(spec, inputs)[args[0]]
             if op in ("rsub", "rdiv") and close(node["data"], x - k if op == "rsub" else x / k):
                 hint = "operand-order"
             return (f"{what} has data {show(node['data'])}, expected {show(ref_node['data'])}",
                     ref_node["data"], node["data"], hint)
-        if op in CHECKS_PREV:
-            positions = {c for c in node["prev"] if isinstance(c, int)}
-            strays = [c for c in node["prev"] if isinstance(c, dict) and "not_a_value" in c]
-            if strays or positions != set(args):
-                names = [entry_names(spec)[a] for a in args]
-                return (f"{what}: _prev should hold the Value operand{'s' if len(set(args)) > 1 else ''} "
-                        f"{' and '.join(dict.fromkeys(names))} themselves",
-                        ", ".join(dict.fromkeys(names)), _describe_prev(node["prev"], spec), "prev-children")
+        verdict = children_verdict(spec, j, node, what)
+        if verdict:
+            return verdict
+    return None
+
+
+def children_verdict(spec, j, node, what):
+    """What is wrong with node ``j``'s children: a primitive's ``_prev`` is exactly its operands,
+    a composite's graph reaches every operand (SPEC, stage 1)."""
+    op, args, k = spec["nodes"][j]
+    names = [entry_names(spec)[a] for a in dict.fromkeys(args)]
+    operands = " and ".join(names)
+    strays = [c for c in node["prev"] if isinstance(c, dict) and "not_a_value" in c]
+    if strays or (op in PRIMITIVE and not set(args) <= {c for c in node["prev"] if isinstance(c, int)}):
+        return (f"{what}: _prev should hold the Value operand{'s' if len(names) > 1 else ''} {operands} themselves",
+                ", ".join(names), _describe_prev(node["prev"], spec), "prev-children")
+    if op not in PRIMITIVE:
+        if not set(args) <= set(node["reaches"]):
+            missing = " and ".join(entry_names(spec)[a] for a in dict.fromkeys(args) if a not in node["reaches"])
+            return (f"{what} has the right data, but its graph never reaches {missing}: no gradient can flow "
+                    "back to it", f"a graph reaching {operands}", _describe_prev(node["prev"], spec),
+                    "cut-off-from-graph")
+        return None
+    extras = [c for c in node["prev"] if isinstance(c, int) and c not in args]
+    wrapped = [c for c in node["prev"] if isinstance(c, dict)]
+    if op in WRAPS and len(wrapped) == 1 and close(wrapped[0]["data"], float(k)):
+        wrapped = []  # the plain number it wrapped: an operand too
+    if extras or wrapped:
+        exponent = op == "pow" and any(close(c["data"], float(k)) for c in wrapped)
+        return (f"{what}: _prev should hold only {operands}" + (f", never the exponent {exprs.number(k)}"
+                                                               if exponent else ""),
+                ", ".join(names), _describe_prev(node["prev"], spec), "extra-children")
     return None
 
 
@@ -100,12 +129,12 @@ def built_payload(spec, inputs, got, want, *, grads=None, want_grads=None):
     for (op, args, _), node in zip(spec["nodes"], got["nodes"]):
         if not node["value"]:
             prev_ok.append(False)
-        elif op in CHECKS_PREV:  # as node_verdict judges it: a wrapped plain number may be there too
+        elif op in PRIMITIVE:  # as node_verdict judges it: a wrapped plain number may be there too
             prev = node["prev"]
             prev_ok.append({c for c in prev if isinstance(c, int)} == set(args)
                            and not any(isinstance(c, dict) and "not_a_value" in c for c in prev))
-        else:
-            prev_ok.append(True)
+        else:  # a composite: its graph must reach every operand
+            prev_ok.append(set(args) <= set(node.get("reaches", args)))
     return graph_payload(spec, inputs, data=entry_data(got), want_data=entry_data(want), grads=grads,
                          want_grads=want_grads, prev_ok=prev_ok)
 

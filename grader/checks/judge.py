@@ -59,12 +59,17 @@ def raised(error, what, hint, case=None):
                        got=error.message, hint=hint, case=case)
 
 
-def answer(sandbox, scenario, what, hint, case, **args):
-    """The scenario's answer from the graded code; if it raises, the check fails with ``hint``."""
+def answer(sandbox, scenario, what, case, diagnose=None, **args):
+    """The scenario's answer from the graded code.
+
+    If it raises, the check fails with the hint for a raised exception, or
+    the one ``diagnose(error)`` finds in the exception itself: an exception
+    is never blamed on a mistake of logic that it does not show.
+    """
     try:
         return sandbox.call(scenario, **args)
     except RaisedException as error:
-        raise raised(error, what, hint, case) from None
+        raise raised(error, what, (diagnose and diagnose(error)) or "raised-exception", case) from None
 
 
 def error_type(error):

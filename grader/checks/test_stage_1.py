@@ -1,15 +1,17 @@
 """Stage 1: the forward pass. Every op gives the right number, a new Value, and remembers its operands."""
 
+import weakref
+
 import pytest
 from hypothesis import example, given
 
 from grader import exprs
 from grader.feedback import CheckFailed
-from grader.sandbox import RaisedException
+from grader.sandbox import GradedCodeError, RaisedException
 
 from .fatal import StopOnFatal
 from .graphs import built_payload, node_verdict
-from .judge import exception_hint, expected, raised
+from .judge import answer, exception_hint, expected, raised, show
 from .properties import LECTURE_EXPRESSION, LECTURE_NEURON, RICH_EXPRESSION, expressions, grading_settings
 
 pytestmark = pytest.mark.stage("1")
@@ -28,8 +30,32 @@ def check_forward(sandbox, ref, spec, inputs):
     verdict = node_verdict(spec, inputs, got, want)
     if verdict:
         message, want_text, got_text, hint = verdict
+        if hint in ("forward-value", "operand-order"):
+            hint = primitive_hint(sandbox, ref) or hint  # a composite is as right as what it is built on
         raise CheckFailed(message, expected=want_text, got=got_text, hint=hint, case=case,
                           graph=built_payload(spec, inputs, got, want))
+
+
+_PRIMITIVE_HINTS = weakref.WeakKeyDictionary()  # sandbox -> the hint of its first wrong primitive op
+PRIMITIVE_CASES = [("a + b", "ab", 2.0, -3.0), ("a*b", "ab", 2.0, -3.0), ("a**2", "a", 3.0), ("a**-1", "a", 4.0)]
+
+
+def primitive_hint(sandbox, ref):
+    """The hint of the first of +, * and ** to compute a wrong value, or None: composites are built on them."""
+    sandbox = getattr(sandbox, "unwrapped", sandbox)
+    if sandbox not in _PRIMITIVE_HINTS:
+        _PRIMITIVE_HINTS[sandbox] = None
+        for formula, names, *inputs in PRIMITIVE_CASES:
+            spec = exprs.parse(formula, names)
+            try:
+                got = sandbox.call("forward", spec=spec, inputs=inputs, **ENGINE)
+            except GradedCodeError:
+                continue
+            verdict = node_verdict(spec, inputs, got, expected(ref, "forward", spec=spec, inputs=inputs))
+            if verdict:
+                _PRIMITIVE_HINTS[sandbox] = verdict[-1]
+                break
+    return _PRIMITIVE_HINTS[sandbox]
 
 
 def check_cases(sandbox, ref, cases):
@@ -52,9 +78,17 @@ def test_mul(sandbox, ref):
 
 @pytest.mark.points(2)
 def test_pow(sandbox, ref):
-    """a ** k for int and float k, with only a in _prev."""
+    """a ** k for int and float k, with only a in _prev; a Value exponent refused."""
     check_cases(sandbox, ref, [("a**2", "a", 3.0), ("a**3", "a", -2.0), ("a**-1", "a", 4.0),
                                ("a**0.5", "a", 2.25)])
+    case = "a = Value(2.0); a ** Value(3.0)"
+    got = answer(sandbox, "value_exponent", "a ** Value(3.0)", case, base=2.0, exponent=3.0, **ENGINE)
+    if not got["refused"]:
+        result = got["result"]
+        made = f"a Value holding {show(result['data'])}" if result["value"] else f"a {result['type']}"
+        raise CheckFailed(f"a ** Value(3.0) gave {made}: the exponent must be an int or a float, and a Value "
+                          "exponent refused with an error", expected="an error (e.g. AssertionError)",
+                          got=made, hint="value-exponent", case=case)
 
 
 @pytest.mark.points(2)

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import example, given
 
 from grader.feedback import CheckFailed
+from grader.sandbox import RaisedException
 
 from .fatal import StopOnFatal
-from .judge import all_close, answer, expected, show
+from .judge import all_close, answer, error_type, expected, raised, show
 from .properties import NETWORK, grading_settings, networks
 
 pytestmark = pytest.mark.stage("4")
@@ -33,7 +34,7 @@ def check_structure(sandbox, ref, kind, args):
     """Each neuron has as many weights as inputs, and a bias: the reference's shape."""
     model = model_text(kind, args)
     want = expected(ref, "structure", kind=kind, args=args)
-    got = answer(sandbox, "structure", model, "layer-sizes", model, kind=kind, args=args, **NN)
+    got = answer(sandbox, "structure", model, model, kind=kind, args=args, **NN)
     if got != want:
         missing_bias = -1 in got
         raise CheckFailed(f"{model} should have {len(want)} neuron(s) with {show(want)} weights each; "
@@ -72,7 +73,13 @@ def output_hint(kind, args, params, x, got):
     return "neuron-graph"
 
 
-def check_network(sandbox, ref, kind, args, params, x, hint=None, params_text=None):
+def width_one_diagnosis(error):
+    """A width-1 layer's single Value handed to the next layer, which iterates over its inputs."""
+    message = (getattr(error, "detail", None) or {}).get("message") or error.message
+    return "width-one-hidden" if error_type(error) == "TypeError" and "'Value' object" in message else None
+
+
+def check_network(sandbox, ref, kind, args, params, x, params_text=None):
     """Outputs and parameter grads of the graded model against the reference's, same parameters."""
     check_structure(sandbox, ref, kind, args)
     model = model_text(kind, args)
@@ -81,23 +88,23 @@ def check_network(sandbox, ref, kind, args, params, x, hint=None, params_text=No
     scenario_args = dict(kind=kind, args=args, params=params, x=x)
     want = expected(ref, "network", **scenario_args)
     width_one = kind == "mlp" and 1 in args[1][:-1]
-    got = answer(sandbox, "network", f"{model}(x)", hint or ("width-one-hidden" if width_one else "neuron-graph"),
-                 case, **scenario_args, **NN)
+    got = answer(sandbox, "network", f"{model}(x)", case, diagnose=width_one_diagnosis if width_one else None,
+                 **scenario_args, **NN)
     if got["single"] != want["single"]:
         shape = "a single Value" if want["single"] else f"a list of {len(want['outputs'])} Values"
         raise CheckFailed(f"{model}(x) should return {shape}", expected=shape,
                           got="a single Value" if got["single"] else f"a list of {len(got['outputs'])}",
-                          hint=hint or "single-output", case=case)
+                          hint="single-output", case=case)
     if not all_close(got["outputs"], want["outputs"]):
         raise CheckFailed(f"{model}(x) gave {show(got['outputs'])}, expected {show(want['outputs'])}",
                           expected=show(want["outputs"]), got=show(got["outputs"]),
-                          hint=hint or output_hint(kind, args, params, x, got["outputs"]), case=case)
+                          hint=output_hint(kind, args, params, x, got["outputs"]), case=case)
     if "grads" not in got or not all_close(got["grads"], want["grads"]):
         raise CheckFailed(f"after backward() on {model}(x), the parameters' grads are "
                           f"{show(got.get('grads', 'missing'))}, expected {show(want['grads'])}: the output "
                           "is not connected to every parameter", expected=show(want["grads"]),
                           got=show(got.get("grads", "no grads: the output is not a Value")),
-                          hint=hint or "neuron-graph", case=case)
+                          hint="neuron-graph", case=case)
 
 
 @pytest.mark.points(3)
@@ -112,9 +119,12 @@ def test_parameters(sandbox, ref):
     """parameters(): w + [b] per neuron, neurons in order, layers in order (MLP(3, [4, 4, 1]) has 41)."""
     for kind, args in (("neuron", [3]), ("layer", [2, 3]), ("mlp", [3, [4, 4, 1]])):
         model = model_text(kind, args)
-        got = answer(sandbox, "parameter_order", f"{model}.parameters()", "parameter-order", model,
-                     kind=kind, args=args, **NN)
+        got = answer(sandbox, "parameter_order", f"{model}.parameters()", model, kind=kind, args=args, **NN)
         count, positions = got["count"], got["positions"]
+        if got["nested"]:
+            raise CheckFailed(f"{model}.parameters() should be one flat list of its {count} Values; yours holds "
+                              "lists", expected=f"a list of {count} Values", got="a list of lists",
+                              hint="flat-parameters", case=model)
         if positions != list(range(count)):
             neurons = 1 if kind == "neuron" else len(expected(ref, "structure", kind=kind, args=args))
             missing_bias = len(positions) == count - neurons
@@ -148,7 +158,7 @@ def test_mlp(sandbox, ref):
 def test_width_one_hidden_layer(sandbox, ref):
     """MLP(2, [3, 1, 1]) works: a hidden layer of width 1 feeds a list to the next layer."""
     params = [[0.5, -0.3, 0.1], [0.2, 0.7, -0.4], [-0.6, 0.3, 0.8], [0.9, -0.5, 0.4, 0.2], [-0.7, 0.3]]
-    check_network(sandbox, ref, "mlp", [2, [3, 1, 1]], params, [1.0, -1.5], hint="width-one-hidden")
+    check_network(sandbox, ref, "mlp", [2, [3, 1, 1]], params, [1.0, -1.5])
 
 
 @pytest.mark.points(2)
@@ -157,7 +167,7 @@ def test_random_initialization(sandbox, ref):
     for kind, args, seed in (("neuron", [3], 7), ("mlp", [3, [4, 4, 1]], 1337)):
         model = f"random.seed({seed}); {model_text(kind, args)}"
         want = expected(ref, "random_init", kind=kind, args=args, seed=seed)
-        got = answer(sandbox, "random_init", model, "init-order", model, kind=kind, args=args, seed=seed, **NN)
+        got = answer(sandbox, "random_init", model, model, kind=kind, args=args, seed=seed, **NN)
         if not all_close(got, want):
             same_draws = Counter(show(v) for n in got for v in n) == Counter(show(v) for n in want for v in n)
             i = next((i for i, (mine, theirs) in enumerate(zip(got, want)) if not all_close(mine, theirs)),
@@ -175,10 +185,17 @@ def test_zero_grad(sandbox, ref):
     model = model_text("mlp", [2, [2, 1]])
     case = f"m = {model}; every parameter given a nonzero grad; m.zero_grad()"
     want = expected(ref, "zero_grad", kind="mlp", args=[2, [2, 1]])
-    got = answer(sandbox, "zero_grad", "zero_grad()", "zero-grad", case, kind="mlp", args=[2, [2, 1]], **NN)
+    try:
+        got = sandbox.call("zero_grad", kind="mlp", args=[2, [2, 1]], **NN)
+    except RaisedException as error:
+        nested = sandbox.call("parameter_order", kind="mlp", args=[2, [2, 1]], **NN)["nested"]
+        raise raised(error, "zero_grad()", "flat-parameters" if nested else "raised-exception", case) from None
     if not all_close(got, want):
+        weights_right = all(all_close(mine[:-1], theirs[:-1]) for mine, theirs in zip(got, want))
         raise CheckFailed(f"after zero_grad(), (data, grad) of each parameter is {show(got)}, "
-                          f"expected {show(want)}", expected=show(want), got=show(got), hint="zero-grad", case=case)
+                          f"expected {show(want)}" + (": every bias kept its grad" if weights_right else ""),
+                          expected=show(want), got=show(got), hint="missing-bias" if weights_right else "zero-grad",
+                          case=case)
 
 
 @pytest.mark.points(1)

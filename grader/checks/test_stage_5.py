@@ -33,7 +33,7 @@ def test_mse_loss(sandbox, ref):
     predictions, targets = [0.5, -0.2, 0.9, 0.1], [1.0, -1.0, -1.0, 1.0]
     case = f"mse_loss([Value(p) for p in {predictions}], {targets})"
     want = expected(ref, "mse", predictions=predictions, targets=targets)
-    got = answer(sandbox, "mse", "mse_loss", "mse-formula", case, predictions=predictions, targets=targets, **TRAIN)
+    got = answer(sandbox, "mse", "mse_loss", case, predictions=predictions, targets=targets, **TRAIN)
     if not got["value"]:
         raise CheckFailed(f"mse_loss returned {show(got['data'])}, not a Value", expected="a Value",
                           got=show(got["data"]), hint="loss-not-value", case=case)
@@ -43,9 +43,11 @@ def test_mse_loss(sandbox, ref):
         raise CheckFailed(f"{case} = {show(got['data'])}, expected {show(want['data'])}", expected=want["data"],
                           got=got["data"], hint=hint, case=case)
     if not all_close(got["grads"], want["grads"]):
+        unreached = all_close(got["grads"], [0.0] * len(predictions))
         raise CheckFailed(f"after backward() on the loss, the predictions' grads are {show(got['grads'])}, "
                           f"expected {show(want['grads'])}", expected=show(want["grads"]),
-                          got=show(got["grads"]), hint="loss-not-value", case=case)
+                          got=show(got["grads"]), hint="loss-not-value" if unreached else "loss-gradient",
+                          case=case)
 
 
 @pytest.mark.points(3)
@@ -54,7 +56,7 @@ def test_sgd_step(sandbox, ref):
     data, grads, lr = [0.5, -1.0, 2.0], [0.1, -0.4, 0.0], 0.05
     case = f"parameters with data {data} and grads {grads}; sgd_step(parameters, lr={lr})"
     want = expected(ref, "sgd", data=data, grads=grads, lr=lr)
-    got = answer(sandbox, "sgd", "sgd_step", "sgd-update", case, data=data, grads=grads, lr=lr, **TRAIN)
+    got = answer(sandbox, "sgd", "sgd_step", case, data=data, grads=grads, lr=lr, **TRAIN)
     if not all_close(got["data"], want["data"]):
         uphill = all_close(got["data"], [d + lr * g for d, g in zip(data, grads)])
         raise CheckFailed(f"after sgd_step, the data is {show(got['data'])}, expected {show(want['data'])}"
@@ -83,14 +85,27 @@ def simulate(ref, mistake, nin, nouts, params, xs, ys, steps, lr):
     return losses
 
 
-def training_hint(ref, setup, got, want):
+def training_hint(sandbox, ref, setup, got, want):
     """Which known mistake gives the losses ``got``; the generic hint if none does."""
     if len(got) == len(want) and len(want) > 1 and all_close(got[:-1], want[1:]):
         return "loss-recorded"
     for mistake in ("no-zero-grad", "zero-grad-placement", "gradient-ascent", "sum-not-mean"):
         if all_close(got, simulate(ref, mistake, *setup)):
             return mistake
+    if close(got[0], want[0]) and loss_gradient_off(sandbox, ref):
+        return "loss-gradient"
     return "training-loop"
+
+
+def loss_gradient_off(sandbox, ref):
+    """Whether the graded ``mse_loss`` has the right value and the wrong gradient (a rule of its own off)."""
+    probe = dict(predictions=[0.5, -0.2, 0.9, 0.1], targets=[1.0, -1.0, -1.0, 1.0])
+    want = expected(ref, "mse", **probe)
+    try:
+        got = sandbox.call("mse", **probe, **TRAIN)
+    except RaisedException:
+        return False
+    return got["value"] and close(got["data"], want["data"]) and not all_close(got["grads"], want["grads"])
 
 
 def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr, params_text=None):
@@ -104,7 +119,7 @@ def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr, params_t
         got = sandbox.call("training", **args, **TRAIN)
     except RaisedException as error:
         no_graph = "has no attribute 'backward'" in error.message
-        raise raised(error, "train", "loss-not-value" if no_graph else "training-loop", case) from None
+        raise raised(error, "train", "loss-not-value" if no_graph else "raised-exception", case) from None
     losses = got["losses"]
     if not isinstance(losses, list) or not all(is_number(v) for v in losses):
         what = (f"a list of {' and '.join(sorted({v['not_a_number'] for v in losses if not is_number(v)}))} objects"
@@ -121,7 +136,7 @@ def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr, params_t
                           + ("" if not step else " (step 1 matches)" if step == 1 else f" (steps 1 to {step} match)")
                           + f"; yours: {show(losses)}, the reference's: {show(want['losses'])}",
                           expected=want["losses"][step], got=losses[step],
-                          hint=training_hint(ref, setup, losses, want["losses"]), case=case)
+                          hint=training_hint(sandbox, ref, setup, losses, want["losses"]), case=case)
     if not all_close(got["params"], want["params"]):
         raise CheckFailed("the losses match, but the parameters after training differ: "
                           f"{show(got['params'])}, expected {show(want['params'])}",

@@ -5,13 +5,16 @@ machine: every field is read defensively, and anything malformed reads as
 "no claim" rather than an exception.
 """
 
+import contextlib
 import hashlib
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
-from ..stages import BY_ID
-from .layout import PACKAGE_FILES
+from ..stages import BY_ID, MAX_SCORE, STAGES
+from .layout import MAX_REPORT_BYTES, PACKAGE_FILES
 
 
 class ReportError(ValueError):
@@ -21,7 +24,14 @@ class ReportError(ValueError):
 def load_report(path):
     """The report document at ``path``, or ReportError saying what is wrong with it."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = read_regular(path, MAX_REPORT_BYTES)
+        if data is None and not Path(path).exists():
+            raise FileNotFoundError(path)
+        if data is None:
+            raise ReportError(f"the report {path} is not a regular file")
+        if len(data) > MAX_REPORT_BYTES:
+            raise ReportError(f"the report {path} is larger than {MAX_REPORT_BYTES >> 20} MB: not a grade report")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ReportError(f"there is no report at {path}") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -69,12 +79,39 @@ def claimed_hashes(report):
 
 
 def file_hashes(folder):
-    """SHA-256 of each package file in ``folder`` (None for a missing one)."""
-    hashes = {}
-    for name in PACKAGE_FILES:
-        path = Path(folder) / name
-        hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    return hashes
+    """SHA-256 of each package file in ``folder`` (None for a missing one, or one that is not a regular file)."""
+    return {name: _sha256(Path(folder) / name) for name in PACKAGE_FILES}
+
+
+def read_regular(path, limit):
+    """Up to ``limit + 1`` bytes of the regular file at ``path``; None if it is missing or not a regular file.
+
+    A submission's files are opened without blocking and checked after opening,
+    so a FIFO (or a file swapped for one) can never stall the grading process.
+    """
+    with _opened_regular(path) as file:
+        return None if file is None else file.read(limit + 1)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with _opened_regular(path) as file:
+        if file is None:
+            return None
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _opened_regular(path):
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        yield None
+        return
+    with open(descriptor, "rb", closefd=True) as file:
+        yield file if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
 
 
 def changed_files(report, folder):
@@ -103,6 +140,112 @@ def score_differences(claimed, regraded):
     elif differences and set(claimed_stages) <= set(regraded_stages):
         differences.insert(0, f"total: claimed {_show(claimed_total)}, regraded {_show(total(regraded))}")
     return differences
+
+
+def differences(claimed, regraded):
+    """Everything in which the report ``claimed`` is not borne out by ``regraded``, a full regrade of the
+    same folder, or by itself; each in words. Empty only if the report shows what it claims.
+
+    Unlike ``score_differences``, nothing is taken on trust: every stage that carries points is
+    compared (a stage the report left out is a difference, as is one it only pretends to have graded),
+    so are the total and the maximum, the hash of every file, and the report's own arithmetic.
+    """
+    found = _file_differences(claimed, regraded)
+    ours = grading(claimed)
+    selected = ours.get("selected_stages")
+    left_out = [s.id for s in STAGES if s.points and not (isinstance(selected, list) and s.id in selected)]
+    if left_out:
+        found.append(f"the report did not grade every stage (stage{'s' * (len(left_out) > 1)} "
+                     f"{', '.join(left_out)} not selected)")
+    claimed_stages = _claimed_stages(claimed, found)
+    regraded_stages = {s["id"]: s for s in grading(regraded).get("stages") or ()}
+    for stage in STAGES:
+        if stage.points == 0:
+            continue  # the bonus counts for nothing, and depends on torch being installed
+        mine, theirs = claimed_stages.get(stage.id), regraded_stages.get(stage.id)
+        regraded_score = number(theirs.get("score")) if theirs else None
+        if mine is None:
+            found.append(f"stage {stage.id}: the report shows no score (regraded {_show(regraded_score)})")
+            continue
+        score = number(mine.get("score"))
+        if not _same(score, regraded_score):
+            found.append(f"stage {stage.id}: claimed {_show(score)}, regraded {_show(regraded_score)}")
+        if not _same(number(mine.get("max_score")), stage.points):
+            found.append(f"stage {stage.id}: claims a maximum of {_show(number(mine.get('max_score')))}, "
+                         f"not {stage.points}")
+    total_claimed, total_regraded = total(claimed), total(regraded)
+    if not _same(total_claimed, total_regraded):
+        found.append(f"total: claimed {_show(total_claimed)}, regraded {_show(total_regraded)}")
+    if not _same(number(ours.get("max_score")), MAX_SCORE):
+        found.append(f"the report's maximum is {_show(number(ours.get('max_score')))}, not {MAX_SCORE}")
+    found += _arithmetic(claimed_stages, total_claimed)
+    return found
+
+
+def _file_differences(claimed, regraded):
+    claimed_files, graded_files = claimed_hashes(claimed), claimed_hashes(regraded)
+    if not claimed_files:
+        return ["the report lists no file hashes"]
+    found = []
+    for name in PACKAGE_FILES:
+        if name not in claimed_files:
+            found.append(f"{name}: the report gives no hash for it")
+        elif claimed_files[name] != graded_files.get(name):
+            what = "missing here" if graded_files.get(name) is None else "not the file the report graded"
+            found.append(f"{name}: {what} (SHA-256 differs)")
+    extra = sorted(str(name)[:80] for name in claimed_files if name not in PACKAGE_FILES)
+    if extra:
+        found.append(f"the report hashes files the kit does not grade: {', '.join(extra[:5])}")
+    return found
+
+
+def _claimed_stages(report, found):
+    """``{stage id: stage object}`` as the report gives them; malformed or repeated ones noted in ``found``."""
+    stages = grading(report).get("stages")
+    if not isinstance(stages, list):
+        found.append("the report has no list of stages")
+        return {}
+    claimed, unknown, repeated = {}, [], []
+    for stage in stages:
+        stage_id = stage.get("id") if isinstance(stage, dict) else None
+        if not isinstance(stage_id, str) or stage_id not in BY_ID:
+            unknown.append(repr(stage_id)[:40])
+        elif stage_id in claimed:
+            repeated.append(stage_id)
+        else:
+            claimed[stage_id] = stage
+    if unknown:  # one line, however many: the report's size is the submitter's choice
+        found.append(f"the report has {len(unknown)} stage{'s' * (len(unknown) > 1)} the kit does not have "
+                     f"({', '.join(unknown[:3])}{', ...' if len(unknown) > 3 else ''})")
+    if repeated:
+        found.append(f"the report lists stage{'s' * (len(set(repeated)) > 1)} "
+                     f"{', '.join(sorted(set(repeated)))} more than once")
+    return claimed
+
+
+def _arithmetic(stages, claimed_total):
+    """Where the report's own numbers do not add up."""
+    found = []
+    scores = [number(stage.get("score")) for stage in stages.values()]
+    if None in scores or not _same(claimed_total, sum(s for s in scores if s is not None)):
+        found.append(f"the report's total {_show(claimed_total)} is not the sum of its stages' scores")
+    for stage_id, stage in stages.items():
+        checks = stage.get("checks")
+        if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
+            found.append(f"stage {stage_id}: the report lists no checks")
+            continue
+        points = [number(c.get("points")) for c in checks]
+        maxima = [number(c.get("max_points")) for c in checks]
+        if None in points or not _same(number(stage.get("score")), sum(p for p in points if p is not None)):
+            found.append(f"stage {stage_id}: its score is not the sum of its checks' points")
+        if None in maxima or not _same(sum(m for m in maxima if m is not None), BY_ID[stage_id].points):
+            found.append(f"stage {stage_id}: its checks do not carry the stage's {BY_ID[stage_id].points} points")
+        over = [str(c.get("name"))[:60] for c, p, m in zip(checks, points, maxima)
+                if p is not None and m is not None and not -1e-6 <= p <= m + 1e-6]
+        if over:
+            found.append(f"stage {stage_id}: check{'s' * (len(over) > 1)} {', '.join(over[:5])} "
+                         "claim points outside 0..their maximum")
+    return found
 
 
 def number(value):

@@ -1,15 +1,20 @@
 """``python -m grader verify REPORT --impl FOLDER``: does a report tell the truth about these files?
 
-A report is evidence, not proof: this regrades the folder (the stages the
-report graded) and compares the per-stage scores, the total and the SHA-256
-of every file. Exit status: 0 they match, 1 they differ (each difference
-listed), 2 usage error or unreadable report, 3 the regrade itself failed.
+A report is evidence, not proof, and nothing in it is taken on trust: this
+regrades every stage of the folder, whatever the report lists, and compares
+every stage's score, the total and maximum, and the SHA-256 of every file;
+the report's own arithmetic must add up too. Official grading: graded code
+runs isolated by the operating system, ``self-check`` only with
+``--allow-self-check``. Exit status: 0 they match, 1 they differ (each
+difference listed with its reason), 2 usage error or unreadable report, 3 the
+regrade itself failed.
 """
 
 import argparse
 import sys
 from pathlib import Path
 
+from .. import isolation
 from . import claims
 
 MATCH, MISMATCH, USAGE, GRADER_FAILED = 0, 1, 2, 3
@@ -18,10 +23,17 @@ MATCH, MISMATCH, USAGE, GRADER_FAILED = 0, 1, 2, 3
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m grader verify",
-        description="Regrade FOLDER and check that REPORT's scores and file hashes match it.",
+        description="Regrade every stage of FOLDER and check that REPORT's scores, total and file hashes "
+                    "match it.",
         epilog="Exit status: 0 match, 1 mismatch, 2 usage error or unreadable report, 3 the regrade failed.")
     parser.add_argument("report", type=Path, metavar="REPORT", help="the grade report to check")
     parser.add_argument("--impl", required=True, metavar="FOLDER", help="the files the report claims to grade")
+    parser.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
+                        help="how graded code is walled off: os, user, or auto, the strongest this machine "
+                             f"gives (default: ${isolation.ENV} or auto); self-check needs --allow-self-check")
+    parser.add_argument("--allow-self-check", action="store_true",
+                        help="regrade with the in-process guard only when the machine gives no OS isolation "
+                             "(a determined student can get around it)")
     parser.add_argument("--checks", type=Path, default=None, metavar="DIR",
                         help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
     try:
@@ -34,14 +46,15 @@ def main(argv=None):
     try:
         claimed = claims.load_report(args.report)
         folder = api.resolve_impl(args.impl)
-    except (claims.ReportError, api.UsageError) as error:
+        mode = isolation.official(args.isolation, allow_self_check=args.allow_self_check)
+    except (isolation.Unavailable, claims.ReportError, api.UsageError) as error:
         print(f"python -m grader verify: error: {error}", file=sys.stderr)
         return USAGE
-    stages = claimed["grading"].get("selected_stages")
-    if not isinstance(stages, list) or not stages or not all(s in api.STAGE_IDS for s in stages):
-        stages = None  # a report that does not say what it graded is compared with a full grade
     try:
-        regraded = api.grade(folder, stages=stages, **({"checks": args.checks} if args.checks else {}))
+        regraded = api.grade(folder, isolation_mode=mode, **({"checks": args.checks} if args.checks else {}))
+    except api.UsageError as error:
+        print(f"python -m grader verify: error: {error}", file=sys.stderr)
+        return USAGE
     except (KeyboardInterrupt, api.GradingInterrupted):
         print("interrupted", file=sys.stderr)
         return GRADER_FAILED
@@ -52,21 +65,18 @@ def main(argv=None):
             print(f"  {error}", file=sys.stderr)
         return GRADER_FAILED
 
-    changed = claims.changed_files(claimed, folder)
-    differences = [f"{name}: not the file the report graded (SHA-256 differs)" for name in changed]
-    differences += claims.score_differences(claimed, regraded)
-    selected = grading["selected_stages"]
-    print(f"Regraded {folder} (stage{'s' * (len(selected) > 1)} {', '.join(selected)}): "
+    differences = claims.differences(claimed, regraded)
+    print(f"Regraded {folder} (every stage, isolation {grading['isolation']}): "
           f"{grading['score']:g}/{grading['max_score']}; the report claims {_claimed_total(claimed)}.")
-    kit = claimed["grading"].get("kit_version")
+    kit = claims.grading(claimed).get("kit_version")
     if kit != grading["kit_version"]:
-        print(f"note: the report was written by kit version {kit}, this is {grading['kit_version']}.")
+        print(f"note: the report was written by kit version {str(kit)[:40]}, this is {grading['kit_version']}.")
     if differences:
         print("MISMATCH: the report does not match these files:")
         for difference in differences:
             print(f"  - {difference}")
         return MISMATCH
-    print("MATCH: the report's scores and file hashes agree with the regrade.")
+    print("MATCH: every stage's score, the total and every file hash agree with the regrade.")
     return MATCH
 
 

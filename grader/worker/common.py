@@ -41,7 +41,25 @@ def node(v, entries, Value):
             children.append({"data": num(child.data)})
         else:
             children.append({"not_a_value": type(child).__name__, "repr": short_repr(child)})
-    return {"value": True, "data": num(v.data), "prev": children}
+    return {"value": True, "data": num(v.data), "prev": children, "reaches": reaches(v, entries, Value)}
+
+
+def reaches(v, entries, Value, limit=10_000):
+    """The entries ``v``'s graph reaches through nodes of its own (not through other entries), as positions.
+
+    What a composite op (``a - b`` built as ``a + (-b)``) must reach: each
+    of its operands, so that gradients can flow to them.
+    """
+    positions = {id(e): i for i, e in enumerate(entries)}
+    found, seen, stack = set(), set(), list(v._prev)
+    while stack and len(seen) < limit:
+        child = stack.pop()
+        if id(child) in positions:
+            found.add(positions[id(child)])
+        elif isinstance(child, Value) and id(child) not in seen:
+            seen.add(id(child))
+            stack.extend(list(child._prev))
+    return sorted(found)
 
 
 # How Python writes each op, so a spec builds with any type that has the operators

@@ -15,3 +15,16 @@ def forward(impl, spec, inputs):
     Value = impl.engine.Value
     leaves = [Value(x) for x in inputs]
     return built(build(spec, leaves), leaves, Value)
+
+
+def value_exponent(impl, base, exponent):
+    """``Value(base) ** Value(exponent)``: refused (any exception but NotImplementedError), or what it gave."""
+    Value = impl.engine.Value
+    a = Value(base)
+    try:
+        out = a ** Value(exponent)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        return {"refused": True, "error": type(error).__name__}
+    return {"refused": False, "result": built([a, out], [a], Value)["nodes"][0]}

@@ -38,11 +38,14 @@ def network(impl, kind, args, params, x):
 
 
 def parameter_order(impl, kind, args):
-    """Where each of ``parameters()`` sits in the neurons' ``w + [b]`` order (-1: not a parameter)."""
+    """Where each of ``parameters()`` sits in the neurons' ``w + [b]`` order (-1: not a parameter).
+
+    ``nested`` tells whether it holds lists (a list of each part's lists) instead of Values.
+    """
     model = model_of(impl.nn, kind, args)
     expected = [p for n in neurons_of(model, kind) for p in (*n.w, n.b)]
-    got = model.parameters()
-    return {"count": len(expected),
+    got = list(model.parameters())
+    return {"count": len(expected), "nested": any(isinstance(q, (list, tuple)) for q in got),
             "positions": [next((i for i, p in enumerate(expected) if p is q), -1) for q in got]}
 
 
