@@ -12,6 +12,7 @@ import os
 import pathlib
 
 import nox
+import nox.command
 
 ROOT = pathlib.Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -26,6 +27,7 @@ PYTHON = ["3.11", "3.12", "3.13", "3.14", None]  # the first found; None: nox's 
 # PYTHONDONTWRITEBYTECODE is set, as in many containers, every grade would otherwise compile
 # pytest and hypothesis from source again, seconds each time.
 INSTALL_ENV = {"UV_COMPILE_BYTECODE": "1"}
+MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about MkDocs 2: the kit pins MkDocs 1.6
 
 
 def install(session, group):
@@ -48,11 +50,50 @@ def first_python():
     return None
 
 
+SITE = ROOT / "site"
+SITE_SOURCES = ("docs", "mkdocs.yml", "reference")  # what the built site is made from
+
+
+def site_outdated():
+    """Whether site/ is missing, or older than anything it is built from."""
+    index = SITE / "index.html"
+    if not index.is_file():
+        return True
+    built = index.stat().st_mtime
+    return any(path.stat().st_mtime > built for name in SITE_SOURCES
+               for path in ([ROOT / name] if (ROOT / name).is_file() else (ROOT / name).rglob("*"))
+               if "__pycache__" not in path.parts)
+
+
 @nox.session(python=first_python())
 def grade(session):
-    """Grade student/ (or --impl PATH); arguments after -- go to the grader."""
+    """Grade student/ (or --impl PATH); arguments after -- go to the grader.
+
+    The grader's docs links open the built site's files, so a missing or
+    outdated site/ is built right after the grade (the first time this also
+    installs the docs tools).
+    """
     install(session, "grade")
-    session.run("python", "-m", "grader", *session.posargs)
+    outdated = site_outdated()
+    env = {"MICROGRAD_KIT_SITE_PENDING": "1"} if outdated else {}
+    try:
+        session.run("python", "-m", "grader", *session.posargs, env=env)
+    except nox.command.CommandFailed:  # a score below --fail-under, say: the links still need the site
+        if outdated:
+            build_site(session)
+        raise
+    if outdated:
+        build_site(session)
+
+
+def build_site(session):
+    """Build site/ for the grader's links; a failure is told, never turned into a failed grade."""
+    session.log("Building the docs site into site/ for the links above (this once, or after the docs change)")
+    try:
+        install(session, "docs")
+        session.run("mkdocs", "build", "--quiet", env=MKDOCS_ENV)
+    except nox.command.CommandFailed:
+        session.warn("The docs site could not be built: run `nox -s docs` to see why (the grade above stands).")
 
 
 @nox.session(python=first_python())
@@ -72,19 +113,18 @@ def tests(session):
     session.run("python", "-m", "pytest", *session.posargs)
 
 
-MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's banner about MkDocs 2: the kit pins MkDocs 1.6
 
 
 @nox.session(python=first_python())
 def docs(session):
-    """Build the site into site/ with mkdocs build --strict (pictures and examples run on reference/)."""
+    """Build the site into site/ with mkdocs build --strict (pictures, examples, a sample grade: run at build time)."""
     install(session, "docs")
     session.run("mkdocs", "build", "--strict", *session.posargs, env=MKDOCS_ENV)
 
 
 @nox.session(python=first_python())
 def serve(session):
-    """Serve the site at http://127.0.0.1:8000, the address the grader's links point to."""
+    """Serve the site at http://127.0.0.1:8000; while it runs, the grader's links point there."""
     install(session, "docs")
     session.run("mkdocs", "serve", *session.posargs, env=MKDOCS_ENV)
 
@@ -99,7 +139,8 @@ def bench(session):
 
 @nox.session(python=first_python())
 def submit(session):
-    """Pack student/ and your latest report into dist/submission-<student-id>.zip, to hand in."""
+    """Hand in: nox -s submit -- --student-id ID grades student/ under the id (unless the latest report
+    already is exactly that) and packs it with its report into dist/submission-ID.zip."""
     install(session, "grade")
     session.run("python", "-m", "grader", "submit", *session.posargs)
 

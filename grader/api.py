@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from . import KIT_ROOT, held_out as held_out_cases, honesty, isolation, report
-from .stages import MODULES, STAGES
+from .stages import BY_ID, MODULES, STAGES
 
 CHECKS_DIR = KIT_ROOT / "grader" / "checks"
 DEFAULT_BUDGET_S = 120.0
@@ -65,7 +65,7 @@ def select_stages(stages):
 
 
 def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DEFAULT_BUDGET_S,
-          checks=CHECKS_DIR, isolation_mode=None, held_out=None):
+          checks=CHECKS_DIR, isolation_mode=None, held_out=None, progress=None):
     """Grade ``folder`` and return the report document (pytest-json-report's, plus ``grading``).
 
     ``stages``: stage ids to grade (default: all). ``report_path``: where to
@@ -77,7 +77,9 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
     ``held_out``: a secret the property checks draw their cases from
     (``grader/held_out.py``); the report says only that it was given. A report
     whose ``grading.errors`` is not empty marks a run in which the grader
-    itself failed. Raises UsageError for bad arguments, GradingInterrupted on
+    itself failed. ``progress(stage, flagged)``, if given, gets each stage's
+    report object (and whether an honesty flag zeroes it) as soon as its last
+    check is done. Raises UsageError for bad arguments, GradingInterrupted on
     Ctrl-C.
     """
     folder = resolve_impl(folder)
@@ -95,9 +97,14 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
         except held_out_cases.SecretError as error:
             raise UsageError(str(error)) from None
     started, clock = report.now(), time.monotonic()
+    on_stage = None
     with _off_import_path(folder):
         flags, notes, errors = _static_flags(folder)
-        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode, held_out)
+        if progress is not None:
+            def on_stage(stage_id, results, runtime_flags):
+                flagged = stage_id in report.flagged_stages(flags + runtime_flags, selected)
+                progress(report.stage_entry(BY_ID[stage_id], results, flagged), flagged)
+        plugin, exitcode, output = _run_pytest(folder, selected, budget_s, checks, mode, held_out, on_stage)
     if plugin.interrupted:
         raise GradingInterrupted("grading was interrupted")
     errors += plugin.errors
@@ -144,14 +151,14 @@ def _static_flags(folder):
         return [], [], [f"the honesty scan failed: {type(error).__name__}: {error}"]
 
 
-def _run_pytest(folder, stages, budget_s, checks, mode, held_out):
+def _run_pytest(folder, stages, budget_s, checks, mode, held_out, on_stage=None):
     """Run the checks in this process; return the plugin, pytest's exit code and its (silenced) output."""
     import pytest
     import pytest_jsonreport.plugin
 
     from .plugin import GradingPlugin
 
-    plugin = GradingPlugin(stages, budget_s)
+    plugin = GradingPlugin(stages, budget_s, on_stage)
     inside_kit = checks.is_relative_to(KIT_ROOT)
     args = [
         *_check_paths(checks, stages), "--impl", str(folder), "--isolation", mode,

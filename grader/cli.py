@@ -104,7 +104,7 @@ def grade_command(argv):
     args, status = _parse(parser(), argv)
     if args is None:
         return status
-    from . import api
+    from . import api, report
 
     student_id = args.student_id if args.student_id is not None else os.environ.get(STUDENT_ID_ENV)
     student_id = (student_id or "").strip() or None
@@ -131,7 +131,8 @@ def grade_command(argv):
             options["isolation_mode"] = args.isolation
         if args.watch:
             return _watch(args, folder, options)
-        document = api.grade(folder, **options)
+        progress = _Progress(sys.stdout, report.shown_path(folder), student_id, api.select_stages(args.stage))
+        document = api.grade(folder, progress=progress.stage, **options)
     except api.UsageError as error:
         return _usage_error(str(error))
     except (KeyboardInterrupt, api.GradingInterrupted):
@@ -140,7 +141,7 @@ def grade_command(argv):
     except Exception as error:  # the grader's own bug: say so, and leave a report that says so too
         return _grader_crashed(error, args, folder=folder, student_id=student_id)
 
-    status = _publish(document, args)
+    status = _publish(document, args, printed=progress.lines)
     if status != OK:
         return status
     if args.open:
@@ -161,8 +162,10 @@ def grade_command(argv):
     return OK
 
 
-def _publish(document, args, shown=None):
+def _publish(document, args, shown=None, printed=()):
     """Write the JSON report, the student's history and the HTML report; print ``shown`` (the document).
+
+    ``printed``: the header and stage lines already shown while grading, not repeated.
 
     The JSON is the report that counts: the HTML beside it is a view of it,
     and failing to write that view is said but changes nothing else.
@@ -179,7 +182,7 @@ def _publish(document, args, shown=None):
     html_written = _write_html(document, args.report, shown)
     try:
         text = terminal.render(shown, style=terminal.style_for(sys.stdout), verbose=args.verbose,
-                               report_path=_shown(args.report))
+                               report_path=_shown(args.report), shown=printed, note=_site_note())
         if html_written:
             text += f"HTML report: {_shown(html_written)}" + ("" if args.open or args.watch else
                                                              "   (add --open to open it)") + "\n"
@@ -189,6 +192,47 @@ def _publish(document, args, shown=None):
               f"{type(error).__name__}: {error}", file=sys.stderr)
         return GRADER_FAILED
     return OK
+
+
+SITE_PENDING_ENV = "MICROGRAD_KIT_SITE_PENDING"  # set by `nox -s grade` when it builds site/ after grading
+
+
+def _site_note():
+    """One line when the docs links point into a site/ that is not built yet, saying how it comes."""
+    from .stages import site_missing
+
+    if not site_missing():
+        return None
+    if os.environ.get(SITE_PENDING_ENV):
+        return "The docs links open the site in site/, which nox builds right after this grade."
+    return "The docs links open the site in site/, which is not built yet: run `nox -s docs` (or `nox -s serve`)."
+
+
+class _Progress:
+    """The header at once, then each stage's summary lines as soon as it and the stages above it are graded.
+
+    Written to the stream that was stdout when grading began (pytest's own
+    output is silenced meanwhile), flushed line by line, terminal or not.
+    """
+
+    def __init__(self, stream, path, student_id, stage_ids):
+        from . import __version__, terminal
+
+        self.stream, self.terminal = stream, terminal
+        self.style = terminal.style_for(stream)
+        self.waiting = list(stage_ids)  # the table's order, whatever order the checks run in
+        self.done = {}
+        self.lines = terminal.header(__version__, path, student_id, self.style) + [""]
+        _print("\n".join(self.lines) + "\n", stream)
+
+    def stage(self, stage, flagged):
+        self.done[stage["id"]] = self.terminal.stage_lines(stage, flagged, self.style)
+        lines = []
+        while self.waiting and self.waiting[0] in self.done:
+            lines += self.done.pop(self.waiting.pop(0))
+        if lines:
+            self.lines += lines
+            _print("\n".join(lines) + "\n", self.stream)
 
 
 def html_path(report_path):

@@ -210,11 +210,15 @@ def _layout(spec):
 def render(spec, head=True):
     """The output as a Python-like formula; a shared compound node is named once.
 
-    ``f(a, b) = e + tanh(e)  where e = a*b`` (without ``f(a, b) = `` if not ``head``).
+    ``f(a, b) = e + tanh(e)  where e = a*b`` (without ``f(a, b) = `` if not ``head``);
+    the function is named ``g`` (or another free name) when ``f`` is an input or a part.
     """
-    shown, _, definitions = _layout(spec)
+    shown, names, definitions = _layout(spec)
     output = shown[len(spec["inputs"]) + len(spec["nodes"]) - 1][0]
-    formula = f"f({', '.join(spec['inputs'])}) = {output}" if head else output
+    taken = set(names.values())  # the function's own name is none of its inputs' or parts'
+    name = next(n for n in ("f", "g", "h", "F", "G", "H", *(f"f{i}" for i in range(1, len(taken) + 2)))
+                if n not in taken)
+    formula = f"{name}({', '.join(spec['inputs'])}) = {output}" if head else output
     return formula + (f"  where {'; '.join(definitions)}" if definitions else "")
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from .feedback import CheckFailed, location
 from .flags import Intake
+from .hangs import Blocked, describe
 from .hints import HINTS
 from .sandbox import (Crashed, GradedCodeError, ImportFailed, NotImplementedYet, TimedOut, TooMuchMemory,
                       TooMuchOutput)
@@ -38,8 +39,11 @@ class BudgetExhausted(BaseException):
 class GradingPlugin:
     """Collects one result per check of the selected stages, in collection order."""
 
-    def __init__(self, stages, budget_s):
+    def __init__(self, stages, budget_s, on_stage=None):
         self.stages = set(stages)
+        # on_stage(stage id, [check result], runtime flags so far): called once a stage's last check is done
+        self.on_stage = on_stage
+        self._announced = set()
         self.budget_s = budget_s
         self.deadline = None
         self.checks = {}  # nodeid -> (stage id, item): the selected checks, in order
@@ -100,6 +104,7 @@ class GradingPlugin:
         report = yield
         if item.nodeid in self.checks:
             self._record(item, call, report)
+            self._announce(self.checks[item.nodeid][0])
         return report
 
     def pytest_keyboard_interrupt(self, excinfo):
@@ -137,6 +142,20 @@ class GradingPlugin:
                 feedback["traceback"] = report.longreprtext
             self.results[nodeid] = self._result(nodeid, **feedback)
 
+    def _announce(self, stage):
+        """Hand a finished stage's results to ``on_stage``, once, as soon as its last check has one."""
+        if self.on_stage is None or stage in self._announced:
+            return
+        nodeids = [nodeid for nodeid, (stage_id, _) in self.checks.items() if stage_id == stage]
+        if all(nodeid in self.results for nodeid in nodeids):
+            self._announced.add(stage)
+            try:
+                self.on_stage(stage, [dict(self.results[nodeid]) for nodeid in nodeids], self.runtime_flags())
+            except OSError:  # nowhere to show progress (a closed pipe): grading goes on, silently
+                self.on_stage = None
+            except Exception as error:
+                self.errors.append(f"showing stage {stage}'s progress failed: {_describe(error)}")
+
     def _verdict(self, error):
         """What went wrong, in the report's terms, from what the check raised."""
         error = _leaf(error)
@@ -152,8 +171,10 @@ class GradingPlugin:
         if isinstance(error, ImportFailed):
             return dict(outcome="error", message=error.message + location(detail, error.message),
                         hint_id="import-failed", traceback=traceback)
+        if isinstance(error, Blocked):  # the hang is reported once, by the check it happened in
+            return dict(outcome="not_run", message=error.message, hint_id="timed-out")
         if isinstance(error, TimedOut):
-            return dict(outcome="timeout", message=f"your code did not finish: {error.message}",
+            return dict(outcome="timeout", message=f"your code did not finish: {describe(error)}",
                         hint_id="timed-out", traceback=traceback)
         if isinstance(error, Crashed):
             hint = {TooMuchMemory: "too-much-memory", TooMuchOutput: "too-much-output"}.get(type(error), "crashed")

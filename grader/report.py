@@ -12,7 +12,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
+from . import KIT_ROOT, __version__
 from .flags import capped
 from .instructor.atomic import write_atomic
 from .instructor.claims import file_hashes
@@ -46,22 +46,12 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
                 errors.append(f"stage {stage.id} has no checks: it could not be graded")
         elif carried != stage.points:
             errors.append(f"stage {stage.id}'s checks carry {carried:g} points, not {stage.points}")
-        if stage.id in flagged:
-            for check in checks:
-                check["points"] = 0.0
-        report_stages.append({
-            "id": stage.id,
-            "title": stage.title,
-            "score": _round(sum(c["points"] for c in checks)),
-            "max_score": stage.points,
-            "docs": docs_url(stage.page),
-            "checks": checks,
-        })
+        report_stages.append(stage_entry(stage, checks, stage.id in flagged))
     return {
         "schema_version": SCHEMA_VERSION,
         "kit_version": __version__,
         "student_id": student_id,
-        "impl": {"path": str(folder), "files": file_hashes(folder)},
+        "impl": {"path": shown_path(folder), "files": file_hashes(folder)},
         "selected_stages": [s.id for s in STAGES if s.id in stages],
         "isolation": isolation,
         "held_out": bool(held_out),
@@ -75,6 +65,37 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
                    "budget_s": budget_s},
         "environment": environment(),
     }
+
+
+def stage_entry(stage, checks, flagged=False):
+    """A stage's object in the report; a stage flagged by an honesty check scores 0."""
+    if flagged:
+        for check in checks:
+            check["points"] = 0.0
+    return {
+        "id": stage.id,
+        "title": stage.title,
+        "score": _round(sum(c["points"] for c in checks)),
+        "max_score": stage.points,
+        "docs": docs_url(stage.page),
+        "checks": checks,
+    }
+
+
+def flagged_stages(flags, stages):
+    """The ids of the selected stages whose checks run a module an honesty flag names."""
+    modules = {f["module"] for f in flags}
+    return {s.id for s in STAGES if s.id in stages and modules & set(s.modules)}
+
+
+def shown_path(folder):
+    """The graded folder as the report records it: relative to the kit (``student``), else its name alone.
+
+    Never the absolute path: a report travels, and a local path says who ran it where.
+    """
+    folder = Path(folder).resolve()
+    root = KIT_ROOT.resolve()
+    return folder.relative_to(root).as_posix() or "." if folder.is_relative_to(root) else folder.name or "."
 
 
 def bare_document(*, exitcode, root, started):

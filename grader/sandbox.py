@@ -251,12 +251,11 @@ class _Worker:
         """Where faulthandler last saw the graded code: ``{file, line, function, code}`` or None."""
         text = os.pread(self.dump.fileno(), 64 * 1024, 0).decode("utf-8", "replace")
         prefix = str(self.sandbox.folder) + os.sep
-        for match in DUMP_FRAME.finditer(text):  # most recent call first
-            if match["file"].startswith(prefix):
-                path, line = match["file"], int(match["line"])
-                return {"file": os.path.basename(path), "line": line, "function": match["function"],
-                        "code": _source_line(path, line)}
-        return None
+        frames = [{"file": os.path.basename(m["file"]), "line": int(m["line"]), "function": m["function"],
+                   "code": _source_line(m["file"], int(m["line"]))}
+                  for m in DUMP_FRAME.finditer(text) if m["file"].startswith(prefix)]  # most recent call first
+        # "stack": every graded frame, so a caller can tell one endless loop met twice from two
+        return {**frames[0], "stack": frames} if frames else None
 
     def dump_stack(self):
         """Ask a hung worker where it is (faulthandler on SIGUSR1), waiting briefly for the answer."""

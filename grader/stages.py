@@ -1,11 +1,16 @@
 """The stages of the kit, their points and their docs pages (SPEC.md's table)."""
 
+import functools
 import os
+import socket
 from dataclasses import dataclass
 
-# Where the grader's links point: the site `nox -s serve` serves, unless a
-# course publishes it elsewhere.
-DOCS_BASE = os.environ.get("MICROGRAD_KIT_DOCS", "http://127.0.0.1:8000/")
+from . import KIT_ROOT
+
+DOCS_ENV = "MICROGRAD_KIT_DOCS"  # a course's published copy of the site
+SERVED = "http://127.0.0.1:8000/"  # where `nox -s serve` serves it
+SITE_DIR = KIT_ROOT / "site"  # where `nox -s docs` (and `nox -s grade`, when it is missing) builds it
+SITE_NAME = b"<title>Building micrograd"  # how the kit's own site is told from anything else on port 8000
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,50 @@ MAX_SCORE = sum(s.points for s in STAGES)
 MODULES = ("engine", "nn", "train", "derivatives")
 
 
+@functools.cache
+def docs_base():
+    """Where the grader's links point, decided once per run so every link agrees.
+
+    ``$MICROGRAD_KIT_DOCS`` when a course publishes the site; else the running
+    ``nox -s serve``; else the built site's files, which open with no server.
+    """
+    published = os.environ.get(DOCS_ENV, "").strip()
+    if published:
+        return published.rstrip("/") + "/"
+    if _serving():
+        return SERVED
+    return SITE_DIR.as_uri() + "/"
+
+
 def docs_url(path):
-    """An absolute link into the docs site for a page (and anchor) path."""
-    return DOCS_BASE.rstrip("/") + "/" + path.lstrip("/")
+    """An absolute link to a page (``stages/1-forward-pass/``, optionally ``#anchor``) of the docs site.
+
+    Over ``file:`` a directory does not open its ``index.html``, so the link names the file.
+    """
+    base = docs_base()
+    page, hash_, anchor = path.lstrip("/").partition("#")
+    if base.startswith("file:") and (not page or page.endswith("/")):
+        page += "index.html"
+    return base + page + hash_ + anchor
+
+
+def site_missing():
+    """True when the links point at the built site's files and it has not been built."""
+    return docs_base() == SITE_DIR.as_uri() + "/" and not (SITE_DIR / "index.html").is_file()
+
+
+def _serving():
+    """Whether `nox -s serve` answers on its address now (refused at once when nothing listens)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 8000), timeout=0.3) as connection:
+            connection.settimeout(0.5)
+            connection.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1:8000\r\n\r\n")
+            answer = b""
+            while len(answer) < 64 * 1024 and SITE_NAME not in answer:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            return SITE_NAME in answer
+    except OSError:
+        return False

@@ -42,12 +42,18 @@ def style_for(stream):
     return Style(color=color, unicode=encoding == "utf8")
 
 
-def render(document, *, style=Style(), verbose=False, report_path=None):
-    """The whole terminal text for a report document."""
+def render(document, *, style=Style(), verbose=False, report_path=None, shown=(), note=None):
+    """The whole terminal text for a report document.
+
+    ``shown``: the header and stage lines already printed while grading
+    (``header``, ``stage_lines``); when the finished report says the same,
+    only what follows them is rendered. ``note``: one line said just before the total.
+    """
     grading = document["grading"]
-    lines = _header(grading, style) + [""]
+    summary = header(grading["kit_version"], grading["impl"]["path"], grading["student_id"], style) + [""]
     for stage in grading["stages"]:
-        lines += _stage_summary(stage, grading, style)
+        summary += stage_lines(stage, _flagged(stage, grading), style)
+    lines = [] if list(shown) == summary else summary
     fixes = _fixes(grading, style, verbose)
     if fixes:
         lines += ["", style.paint("What to fix", BOLD), ""]
@@ -59,17 +65,20 @@ def render(document, *, style=Style(), verbose=False, report_path=None):
         lines += [style.paint("The grader itself failed", RED, BOLD)
                   + " (a problem in the kit, not in your code; this score may be incomplete):"]
         lines += [f"  {style.symbol('fail')} {error}" for error in grading["errors"]] + [""]
+    if note:
+        lines += [style.paint(note, YELLOW), ""]
     lines.append(_total(grading, style, report_path))
     return "\n".join(lines) + "\n"
 
 
-def _header(grading, style):
-    who = f" {style.symbol('dash')} student {grading['student_id']}" if grading["student_id"] else ""
-    return [style.paint(f"micrograd-kit {grading['kit_version']}", BOLD)
-            + f" {style.symbol('dash')} grading {grading['impl']['path']}{who}"]
+def header(kit_version, path, student_id, style=Style()):
+    """The first lines: what is graded, for whom; printed before any check runs."""
+    who = f" {style.symbol('dash')} student {student_id}" if student_id else ""
+    return [style.paint(f"micrograd-kit {kit_version}", BOLD) + f" {style.symbol('dash')} grading {path}{who}"]
 
 
-def _stage_summary(stage, grading, style):
+def stage_lines(stage, flagged=False, style=Style()):
+    """A stage's summary (the report's stage object), printed as soon as its last check is done."""
     checks = stage["checks"]
     score, top = stage["score"], stage["max_score"]
     filled = round(10 * score / top) if top else (10 if checks and _all(checks, "passed") else 0)
@@ -77,7 +86,7 @@ def _stage_summary(stage, grading, style):
     colour = GREEN if top and score >= top else (YELLOW if score > 0 else RED)
     head = (f"  {'Stage ' + stage['id']:<11} {stage['title']:<28} "
             + style.paint(f"{_num(score):>5}/{top:<3}", colour) + f" {bar}  ")
-    if _flagged(stage, grading):
+    if flagged:
         return [head + style.paint("scores 0: flagged, see below", RED)]
     if checks and _all(checks, "not_implemented"):
         return [head + "not implemented yet", f"{'':14}start at {stage['docs']}"]
@@ -106,8 +115,9 @@ def _fixes(grading, style, verbose):
             elif check["outcome"] == "not_run":
                 idle.setdefault(check["message"], []).append(check)
     blocks += [_failure(group, style, verbose) for group in failures.values()]
-    blocks += [[style.paint(f"{style.symbol('idle')} {len(checks)} check{'s' * (len(checks) > 1)} {message}",
-                            YELLOW)] for message, checks in idle.items()]
+    for message, checks in idle.items():
+        text = f"{style.symbol('idle')} {len(checks)} check{'s' * (len(checks) > 1)} {message}"
+        blocks.append([style.paint(line, YELLOW) for line in textwrap.wrap(text, WIDTH, subsequent_indent="  ")])
     return blocks
 
 

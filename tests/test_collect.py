@@ -16,6 +16,7 @@ from conftest import KIT_ROOT
 from grader import isolation
 from grader.instructor.layout import SubmissionError, unpack
 from grader.instructor.processes import run_bounded
+from grader.stages import docs_base
 from instructor_support import (FAST_STAGES, folder_files, graded_reference, grader,  # noqa: F401
                                 make_zip, stub_folder)
 from runner_support import validate
@@ -272,7 +273,7 @@ def test_the_class_summary_says_what_to_reteach_with_docs_links(collected):
     assert sum(summary["stages"][0]["bins"].values()) == 7
     assert summary["flags"]["error"] == 3 and summary["flags"]["score_mismatch"] == 2
     hints = {h["id"]: h for h in summary["hints"]}
-    assert hints["import-failed"]["students"] >= 1 and hints["import-failed"]["docs"].startswith("http")
+    assert hints["import-failed"]["students"] >= 1 and hints["import-failed"]["docs"].startswith(docs_base())
     assert any(c["stage"] == "0" and c["wrong"] >= 1 for c in summary["checks"])
     page = (out / "summary.md").read_text()
     assert "## What to reteach on Monday" in page and "import-failed" in page

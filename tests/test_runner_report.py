@@ -14,7 +14,7 @@ from runner_support import CONFTEST, KIT_ROOT, toy_checks, toy_folder, validate
 
 from grader import __version__, api, report
 from grader.hints import HINTS
-from grader.stages import STAGES
+from grader.stages import STAGES, docs_base, docs_url
 
 
 def grade_toy(tmp_path, behaviours=None, **options):
@@ -66,7 +66,7 @@ def test_each_way_graded_code_fails_becomes_feedback(tmp_path, behaviour, outcom
     check = checks_of(grading, "1")["test_second"]
     assert (check["outcome"], check["hint_id"], check["message"]) == (outcome, hint_id, message)
     assert check["points"] == 0 and grading["score"] == 17
-    assert check["docs"].startswith("http") and check["description"] == "the second toy check of stage 1"
+    assert check["docs"].startswith(docs_base()) and check["description"] == "the second toy check of stage 1"
     if hint_id:
         assert check["hint"].endswith(HINTS[hint_id].text)
     assert grading["errors"] == []  # the student's failure, never the grader's
@@ -75,7 +75,7 @@ def test_each_way_graded_code_fails_becomes_feedback(tmp_path, behaviour, outcom
 def test_a_failed_check_carries_expected_got_and_the_case(tmp_path):
     check = checks_of(grade_toy(tmp_path, {"1/first": "fail"}, stages=["1"]), "1")["test_first"]
     assert (check["expected"], check["got"], check["case"]) == (2.0, 1.0, "f(a) = a + a  at a=3.0")
-    assert check["docs"].endswith("/stages/2-backward-rules/#assign-not-accumulate")
+    assert check["docs"] == docs_url("stages/2-backward-rules/#assign-not-accumulate")
 
 
 def test_a_non_finite_number_is_written_as_text_so_the_report_stays_json(tmp_path):
@@ -209,3 +209,12 @@ def test_a_partly_done_folder_scores_exactly_its_finished_stages(tmp_path, prist
     grading = validate(api.grade(folder, stages=["0", "1", "2", "3", "4", "5"]))
     assert {s["id"]: s["score"] for s in grading["stages"]} == {
         "0": 10, "1": 20, "2": 20, "3": 20, "4": 0, "5": 0}
+
+
+def test_the_report_never_records_a_full_local_path(tmp_path):
+    folder = toy_folder(tmp_path / "my-work")
+    grading = validate(api.grade(folder, stages=["0"], checks=toy_checks()))
+    assert grading["impl"]["path"] == "my-work"
+    assert str(tmp_path) not in json.dumps(grading)
+    assert report.shown_path(KIT_ROOT / "student") == "student"
+    assert report.shown_path(KIT_ROOT / "tests" / "corpus") == "tests/corpus"

@@ -11,14 +11,24 @@ Examples are written the way a student runs them, against ``student``
 The ```` ```python ```` blocks of one page run in order in one namespace, like
 a notebook. A block whose fence says ```` ```python fragment ```` (a method
 shown out of its class, a mistake shown on purpose) is only compiled.
+
+A ```` ```text grade ```` block shows a real run of the grader: its body
+names one mistake (``module``, ``find``, ``replace``, ``stage``), and the
+block becomes what ``nox -s grade -- --stage N`` prints for the reference
+with that mistake, graded at build time, so the sample always shows what
+the grader says today.
 """
 
 import contextlib
 import io
 import logging
+import os
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import traceback
@@ -31,6 +41,8 @@ FENCE = re.compile(
     r"^(?P<indent>[ ]*)(?P<fence>`{3,})python(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ ]*$",
     re.M | re.S,
 )
+GRADE_FENCE = re.compile(r"^(?P<fence>`{3,})text grade[ ]*\n(?P<body>.*?)^(?P=fence)[ ]*$", re.M | re.S)
+SAMPLE_HOME = "/home/me/micrograd-kit"  # where the sample's kit seems to be: a student's, not the build's
 log = logging.getLogger("mkdocs.hooks.examples")
 
 
@@ -104,9 +116,39 @@ def run_examples(markdown, where):
     return "".join(pieces)
 
 
+def grade_sample(body, where):
+    """What the grader prints for the reference with the one mistake ``body`` describes."""
+    fields = dict(line.split(": ", 1) for line in body.strip().splitlines())
+    missing = {"module", "find", "replace", "stage"} - set(fields)
+    if missing:
+        raise PluginError(f"{where}: a `text grade` block needs {', '.join(sorted(missing))}")
+    with tempfile.TemporaryDirectory() as scratch:
+        student = pathlib.Path(scratch) / "student"
+        shutil.copytree(ROOT / "reference", student, ignore=shutil.ignore_patterns("__pycache__"))
+        path = student / f"{fields['module']}.py"
+        source = path.read_text()
+        if source.count(fields["find"]) != 1:
+            raise PluginError(f"{where}: `{fields['find']}` is not exactly once in reference/{path.name}")
+        path.write_text(source.replace(fields["find"], fields["replace"]))
+        env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT),
+               "MICROGRAD_KIT_DOCS": f"file://{SAMPLE_HOME}/site/"}
+        env.pop("MICROGRAD_KIT_STUDENT_ID", None)
+        done = subprocess.run([sys.executable, "-X", "utf8", "-m", "grader", "--impl", "student", "--stage",
+                               fields["stage"], "--report", "reports/grade-report.json"],
+                              cwd=scratch, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or "What to fix" not in done.stdout:
+        raise PluginError(f"{where}: grading the sample failed (exit {done.returncode}): {done.stderr.strip()}")
+    return done.stdout.replace("report: reports/", f"report: {SAMPLE_HOME}/reports/")
+
+
+def run_grade_samples(markdown, where):
+    return GRADE_FENCE.sub(lambda m: f"{m['fence']}text\n{grade_sample(m['body'], where)}{m['fence']}", markdown)
+
+
 def on_page_markdown(markdown, page, config, files):
     start = time.perf_counter()
-    result = run_examples(markdown, f"{pathlib.Path(config.docs_dir).name}/{page.file.src_uri}")
+    where = f"{pathlib.Path(config.docs_dir).name}/{page.file.src_uri}"
+    result = run_examples(run_grade_samples(markdown, where), where)
     elapsed = time.perf_counter() - start
     if elapsed > 0.5:
         log.info("examples: %s took %.1f s", page.file.src_uri, elapsed)

@@ -7,6 +7,7 @@ import types
 import pytest
 
 from grader.api import UsageError, resolve_impl
+from grader.hangs import HangCap
 from grader.isolation import MODES
 from grader.sandbox import Sandbox
 
@@ -35,9 +36,9 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def sandbox(pytestconfig):
-    """The graded folder, run in worker processes for the whole session."""
+    """The graded folder, run in worker processes for the whole session; endless loops cost it one time limit."""
     with Sandbox(pytestconfig.getoption("impl"), isolation=pytestconfig.getoption("isolation")) as box:
-        yield box
+        yield HangCap(box)
 
 
 @pytest.fixture(scope="session")

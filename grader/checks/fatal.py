@@ -4,6 +4,7 @@ No hypothesis here: ``conftest`` needs this, and grading stage 0 alone need
 not load hypothesis at all.
 """
 
+from grader.hangs import Blocked
 from grader.sandbox import Crashed, ImportFailed, NotImplementedYet, TimedOut
 
 
@@ -23,7 +24,7 @@ class FatalInProperty(BaseException):
 class StopOnFatal:
     """A sandbox for property checks: ``call`` raises FatalInProperty for a hang, crash or stub."""
 
-    FATAL = (TimedOut, Crashed, NotImplementedYet, ImportFailed)
+    FATAL = (TimedOut, Blocked, Crashed, NotImplementedYet, ImportFailed)
 
     def __init__(self, sandbox):
         self.unwrapped = sandbox

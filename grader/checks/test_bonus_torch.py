@@ -25,7 +25,8 @@ def torch():
     try:
         import torch
     except ModuleNotFoundError:
-        pytest.skip("PyTorch is not installed: install torch to compare your engine with it")
+        pytest.skip("optional, 0 points: it needs PyTorch, a download of several GB "
+                    "(see the bonus page before installing it)")
     except Exception as error:  # installed without the libraries it needs
         pytest.skip(f"PyTorch does not import here ({type(error).__name__}: {error})")
     return torch

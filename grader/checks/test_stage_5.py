@@ -132,7 +132,8 @@ def check_training(sandbox, ref, nin, nouts, params, xs, ys, steps, lr, params_t
     if not all_close(losses, want["losses"]):
         step = next(i for i, (mine, theirs) in enumerate(zip(losses, want["losses"])) if not close(mine, theirs))
         raise CheckFailed(f"train's loss at step {step + 1} of {steps} is {show(losses[step])}, expected "
-                          f"{show(want['losses'][step])}" + (f" (steps 1 to {step} match)" if step else "")
+                          f"{show(want['losses'][step])}"
+                          + ("" if not step else " (step 1 matches)" if step == 1 else f" (steps 1 to {step} match)")
                           + f"; yours: {show(losses)}, the reference's: {show(want['losses'])}",
                           expected=want["losses"][step], got=losses[step],
                           hint=training_hint(sandbox, ref, setup, losses, want["losses"]), case=case)
