@@ -47,7 +47,7 @@ def _fixed_addresses():
     whose result depends on it, is the same on every run.
     """
     _personality(ADDR_NO_RANDOMIZE)
-from . import scenarios
+from . import isolation, scenarios
 from .isolation import IMPLEMENTED
 from .worker.main import CHANNEL_BROKEN, HEADER
 
@@ -72,6 +72,12 @@ SIGNAL_WORDS = {
     signal.SIGXCPU: "used more CPU time than a worker is allowed",
     signal.SIGKILL: "was killed (SIGKILL; the system does this when memory runs out)",
 }
+PYTHON_FLAGS = ("-s", "-S", "-P", "-B", "-u", "-X", "utf8")
+# os isolation: where a worker finds its files, inside its own mount namespace
+INSIDE_WORKER, INSIDE_SUBMISSION, INSIDE_SCRATCH = "/worker", "/submission", "/scratch"
+INSIDE_RUN = "/run-folder-not-mounted"  # no such folder inside: the guard's zones for it stay empty
+TMPFS_BYTES = 64 * 1024 * 1024  # a worker's private /tmp and /dev/shm, each; they vanish with it
+MAX_MODULE_BYTES = 4 * 1024 * 1024  # a submission file larger than this is not copied in, nor graded
 DUMP_FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
 
 
@@ -136,7 +142,7 @@ class _Worker:
     def __init__(self, sandbox, key):
         scenario_module, from_reference = key
         self.sandbox = sandbox
-        self.scratch = tempfile.mkdtemp(prefix="worker-", dir=sandbox.run_dir)
+        self.scratch = sandbox._new_scratch()
         self.from_reference = from_reference
         self.loaded = set()
         self.next_id = 0
@@ -145,11 +151,14 @@ class _Worker:
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
         self.buffer = b""
+        self.info = tempfile.TemporaryFile() if sandbox.isolation == "os" else None  # bwrap's --info-fd
+        self.inner_pid = None  # os isolation: the namespace's pid 1 (bwrap's init); the python is its child
         config = {
-            "folder": str(sandbox.folder),
+            "folder": sandbox.inside_folder,
             "modules": list(MODULES),
-            "reference": str(REFERENCE_DIR),
             "from_reference": list(from_reference),
+            "reference_sources": {name: sandbox._reference_source(name) for name in from_reference},
+            "refused": sandbox._refused,
             "scenarios": scenario_module,
             "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
             "kit_root": str(KIT_ROOT),
@@ -161,19 +170,30 @@ class _Worker:
             "memory_mb": sandbox.memory_mb,
             "output_limit": sandbox.output_limit,
             "cpu_seconds": sandbox.cpu_seconds,
+            "undumpable": sandbox.isolation == "user",
         }
         # a clean environment: no PYTHON* variable from outside, the same hash seed (so the same
         # submission gives the same answers every run), temporary files in the scratch folder
         env = {name: os.environ[name] for name in LOADER_VARIABLES if name in os.environ}
         env.update(PYTHONHASHSEED="0", TMPDIR=self.scratch)
+        fds = (request_read, reply_write, self.dump.fileno())
+        python = [*PYTHON_FLAGS, os.path.join(sandbox.worker_dir, "main.py"), str(request_read)]
+        preexec, cwd = (_fixed_addresses if _personality else None), self.scratch
+        if sandbox.isolation == "os":
+            config.update(scratch=INSIDE_SCRATCH, run_dir=INSIDE_RUN, kit_root=INSIDE_RUN, protected=[])
+            command = bwrap_command(sandbox, self.scratch, self.info.fileno(), env) + [sandbox.python] + python
+            fds += (self.info.fileno(),)
+            env, cwd = {}, sandbox.run_dir
+        else:
+            command = [sandbox.python] + python
+            if sandbox.isolation == "user":
+                preexec = _as_user(sandbox.worker_user)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(WORKER_DIR / "main.py"),
-                 json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
-                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=self.scratch, env=env,
+                command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
+                pass_fds=fds, cwd=cwd, env=env,
                 start_new_session=True,  # its own process group, for killpg
-                preexec_fn=_fixed_addresses if _personality else None,
+                preexec_fn=preexec,
             )
         except BaseException:
             os.close(self.request_fd)
@@ -183,6 +203,7 @@ class _Worker:
         finally:
             os.close(request_read)
             os.close(reply_write)
+        self.config = config  # sent as the first message (see Sandbox._worker): argv is readable by anyone
         os.set_blocking(self.request_fd, False)
 
     # ---- talking ----
@@ -249,18 +270,22 @@ class _Worker:
     def where(self):
         """Where faulthandler last saw the graded code: ``{file, line, function, code}`` or None."""
         text = os.pread(self.dump.fileno(), 64 * 1024, 0).decode("utf-8", "replace")
-        prefix = str(self.sandbox.folder) + os.sep
+        prefix = self.sandbox.inside_folder + os.sep
         for match in DUMP_FRAME.finditer(text):  # most recent call first
             if match["file"].startswith(prefix):
                 path, line = match["file"], int(match["line"])
+                source = os.path.join(self.sandbox.graded_folder, path[len(prefix):])
                 return {"file": os.path.basename(path), "line": line, "function": match["function"],
-                        "code": _source_line(path, line)}
+                        "code": _source_line(source, line)}
         return None
 
     def dump_stack(self):
         """Ask a hung worker where it is (faulthandler on SIGUSR1), waiting briefly for the answer."""
+        pid = self.python_pid()
         try:
-            os.kill(self.process.pid, signal.SIGUSR1)
+            if pid is None:
+                return
+            os.kill(pid, signal.SIGUSR1)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + STACK_DUMP_WAIT
@@ -274,24 +299,71 @@ class _Worker:
 
     # ---- ending ----
 
+    def started(self):
+        """After the greeting: under ``os`` isolation, learn the namespace's pid 1 from bwrap's --info-fd."""
+        if self.info is None:
+            return
+        try:
+            info = json.loads(os.pread(self.info.fileno(), 4096, 0))
+            self.inner_pid = int(info["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            raise _Garbled("no process information from bwrap") from None
+        self.info.close()
+        self.info = None
+
+    def python_pid(self):
+        """The pid (as this process sees it) of the python running graded code, or None."""
+        if self.inner_pid is None:
+            return self.process.pid if self.sandbox.isolation != "os" else None
+        try:  # bwrap's init is pid 1 inside; the worker is its one child
+            with open(f"/proc/{self.inner_pid}/task/{self.inner_pid}/children") as f:
+                children = f.read().split()
+        except OSError:
+            return None
+        return int(children[0]) if children and self._ours(self.inner_pid) else None
+
+    def _ours(self, pid):
+        """Whether ``pid`` is still bwrap's child (not a recycled pid): its parent is our bwrap process."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1]) == self.process.pid
+        except (OSError, ValueError, IndexError):
+            return False
+
     def alive(self):
         return self.process.poll() is None
+
+    def wait(self, timeout):
+        """The worker's exit status (``-N``: killed by signal N), or None if it is still running after ``timeout``."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if self.sandbox.isolation == "os" and code > 128:
+            code = 128 - code  # bwrap says "killed by signal N" as 128 + N
+        return code
 
     def stop(self):
         """SIGKILL the worker's process group and reap it, within KILL_TIMEOUT; returns its exit code."""
         if self.process.poll() is None:
+            # os: killing the namespace's pid 1 ends every process in it, whatever session it made
+            if self.inner_pid is not None and self._ours(self.inner_pid):
+                try:
+                    os.kill(self.inner_pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        try:
-            code = self.process.wait(timeout=KILL_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = self.wait(KILL_TIMEOUT)
         for fd in (self.request_fd, self.reply_fd):
             if fd >= 0:
                 os.close(fd)
         self.request_fd = self.reply_fd = -1
+        if self.info is not None:
+            self.info.close()
+            self.info = None
         shutil.rmtree(self.scratch, ignore_errors=True)
         return code
 
@@ -324,6 +396,15 @@ class Sandbox:
         if isolation not in IMPLEMENTED:
             raise ValueError(f"this sandbox cannot run workers under isolation {isolation!r}")
         self.isolation = isolation
+        # where workers find the submission, and where the bytes they grade are (a copy, under os and user)
+        self.inside_folder = INSIDE_SUBMISSION if isolation == "os" else str(self.folder)
+        self.graded_folder = str(self.folder)
+        self.graded_files = None  # os, user: {file name: sha256 or None} of the copy the workers graded
+        self.python = sys.executable
+        self.worker_dir = str(WORKER_DIR)
+        self.worker_user = None
+        self._refused = {}  # module -> why its file was not copied in (a link out of the folder, too large)
+        self._reference_sources = {}
         self.call_timeout = call_timeout
         self.import_timeout = call_timeout if import_timeout is None else import_timeout
         self.start_timeout = start_timeout
@@ -341,7 +422,10 @@ class Sandbox:
             key = (scenarios.module_of(scenario), reference)
         except LookupError as error:
             raise RuntimeError(f"the grader asked for a scenario that does not exist: {error}") from None
-        graded = [m for m in modules if m not in reference]
+        if set(modules) & set(reference):  # a worker never holds the answer to what it grades
+            raise RuntimeError(f"the grader asked to grade {sorted(set(modules) & set(reference))} "
+                               "on the reference's own copy")
+        graded = list(modules)
         for module in graded:  # an import's fate is the same in every worker: charged once per grade
             if (reference, module) in self._failed_modules:
                 raise self._failed_modules[(reference, module)]
@@ -450,10 +534,7 @@ class Sandbox:
 
     def _death(self, worker):
         """What ended a worker whose pipe closed, as an exception; the worker is stopped."""
-        try:  # a process that ended closes its pipe a moment before it can be reaped
-            code = worker.process.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = worker.wait(0.5)  # a process that ended closes its pipe a moment before it can be reaped
         if code is None or code == CHANNEL_BROKEN:  # graded code closed its end of the channel
             worker.stop()
             what = "closed the channel to the grader"
@@ -499,17 +580,20 @@ class Sandbox:
         if worker is not None:
             self._discard(key)
         if self.run_dir is None:
-            _sweep_stale_runs()
-            self.run_dir = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+            self._prepare_run()
         # An alarm or Ctrl-C landing inside Popen, after the fork, would lose the child: hold them off
         # until the worker is in hand, and stop it if one then arrives.
         worker, mask = None, _hold_interrupts()
         try:
             worker = _Worker(self, key)
             _release_interrupts(mask)
-            ready = worker.receive(time.monotonic() + self.start_timeout)
+            deadline = time.monotonic() + self.start_timeout
+            worker.send(worker.config, deadline)
+            del worker.config
+            ready = worker.receive(deadline)
             if ready != {"ready": True}:
                 raise _Garbled("no greeting")
+            worker.started()
         except (_Hung, _Died, _Garbled) as error:
             worker.stop()
             raise RuntimeError(f"the grader could not start a process to run graded code "
@@ -531,9 +615,67 @@ class Sandbox:
     def close(self):
         for key in list(self._workers):
             self._discard(key)
+        if self.isolation == "user" and self.run_dir is not None:
+            isolation.end_user_processes(self.worker_user, self.python)  # a child that left its session dies too
         if self.run_dir is not None:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
+
+    # ---- the run folder: what workers see under os and user isolation ----
+
+    def _prepare_run(self):
+        """The run folder; under os and user isolation, with the worker files and the submission copied in.
+
+        Workers then need nothing of the kit: under ``os`` they see this copy
+        alone, under ``user`` the kit is unreadable to them.
+        """
+        _sweep_stale_runs()
+        run_dir = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+        if self.isolation == "self-check":
+            self.run_dir = run_dir
+            return
+        try:
+            if self.isolation == "user":
+                self.worker_user = isolation.worker_user()
+                if self.worker_user is None:
+                    raise isolation.Unavailable("isolation 'user': there is no unprivileged user to run workers as")
+                self.python = isolation.prepare_user_mode(self.worker_user)
+                isolation.end_user_processes(self.worker_user, self.python)  # what an earlier run left
+                os.chmod(run_dir, 0o711)  # the workers may pass through, not list it
+            else:
+                self.python = isolation.real_python()
+            worker_dir = os.path.join(run_dir, "worker")
+            os.mkdir(worker_dir, 0o755)
+            for path in sorted(WORKER_DIR.glob("*.py")):
+                shutil.copyfile(path, os.path.join(worker_dir, path.name))
+                os.chmod(os.path.join(worker_dir, path.name), 0o644)
+            self.worker_dir = worker_dir if self.isolation == "user" else INSIDE_WORKER
+            self.graded_folder = os.path.join(run_dir, "submission")
+            if self.isolation == "user":
+                self.inside_folder = self.graded_folder
+            self.graded_files, refused = _copy_submission(self.folder, self.graded_folder)
+            for module, (why, flag) in refused.items():
+                self._refused[module] = why
+                if flag:
+                    self.flags.append({"module": module, "reason": f"{module}.py {flag}"})
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        self.run_dir = run_dir
+
+    def _new_scratch(self):
+        """A worker's own empty folder, writable by the worker alone."""
+        scratch = tempfile.mkdtemp(prefix="worker-", dir=self.run_dir)
+        if self.isolation == "user":
+            os.chown(scratch, *self.worker_user)
+        return scratch
+
+    def _reference_source(self, name):
+        """``(path shown, source)`` of a reference module a worker runs instead of the submission's."""
+        if name not in self._reference_sources:
+            path = REFERENCE_DIR / f"{name}.py"
+            self._reference_sources[name] = (str(path), path.read_text(encoding="utf-8"))
+        return self._reference_sources[name]
 
     def __enter__(self):
         return self
@@ -543,6 +685,100 @@ class Sandbox:
 
 
 RUN_PREFIX = "micrograd-kit-run-"  # then the grading process's pid
+
+
+def bwrap_command(sandbox, scratch, info_fd, env):
+    """bwrap's arguments for one worker under ``os`` isolation (see ``grader/README.md``).
+
+    It sees the interpreter and the system libraries read-only, its own
+    files at /worker, the submission's copy at /submission, its scratch at
+    /scratch, and private, bounded /tmp and /dev/shm; nothing of the kit,
+    the network or other processes. Everything it starts dies with it.
+    """
+    command = [isolation.bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+               "--uid", "65534", "--gid", "65534", "--hostname", "worker", "--clearenv"]
+    for name, value in env.items():
+        command += ["--setenv", name, INSIDE_SCRATCH if name == "TMPDIR" else value]
+    command += isolation.system_mounts()
+    command += ["--ro-bind", os.path.join(sandbox.run_dir, "worker"), INSIDE_WORKER,
+                "--ro-bind", sandbox.graded_folder, INSIDE_SUBMISSION,
+                "--bind", scratch, INSIDE_SCRATCH,
+                "--proc", "/proc", "--dev", "/dev",
+                "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+                "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm",
+                "--chdir", INSIDE_SCRATCH, "--info-fd", str(info_fd), "--"]
+    return command
+
+
+def _as_user(user):
+    """``preexec_fn`` for ``user`` isolation: fixed addresses, then the unprivileged user, no groups."""
+    uid, gid = user
+
+    def become():
+        if _personality:
+            _personality(ADDR_NO_RANDOMIZE)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    return become
+
+
+def _copy_submission(folder, copy):
+    """Copy the submission's module files into ``copy``; ``(hashes, refused)``.
+
+    ``hashes`` maps each file name to the sha256 of the bytes copied (None
+    for a missing file): what the workers grade. ``refused`` maps a module to
+    ``(why, flag)`` for a file not copied: a link out of the folder, a
+    hard link to the reference, something not a file, or too large; ``flag``
+    is the honesty flag's reason when the file is the kit's.
+    """
+    import hashlib
+
+    os.mkdir(copy, 0o755)
+    real_folder = os.path.realpath(folder)
+    protected = {}
+    for kit_dir in (REFERENCE_DIR, GRADER_DIR):
+        for path in kit_dir.glob("*.py"):
+            st = path.stat()
+            protected[(st.st_dev, st.st_ino)] = path
+    hashes, refused = {}, {}
+    for name in (*MODULES, "__init__"):
+        source = os.path.join(folder, f"{name}.py")
+        real = os.path.realpath(source)
+        try:
+            st = os.stat(real)
+        except OSError:
+            hashes[f"{name}.py"] = None
+            continue
+        why = flag = None
+        kit_file = protected.get((st.st_dev, st.st_ino))
+        if kit_file is not None and os.path.realpath(kit_file) == real:
+            kit_file = None  # grading reference/ itself (--impl reference): its own files
+        if os.path.commonpath([real, real_folder]) != real_folder or kit_file is not None:
+            why = f"{name}.py leads outside the submission folder"
+            shown = os.path.relpath(kit_file or real, KIT_ROOT)
+            if kit_file is not None or Path(real).is_relative_to(KIT_ROOT):
+                flag = f"tried to read {shown}"
+        elif not os.path.isfile(real):
+            why = f"{name}.py is not a regular file"
+        elif st.st_size > MAX_MODULE_BYTES:
+            why = f"{name}.py is larger than {MAX_MODULE_BYTES // (1024 * 1024)} MB"
+        if why is None:
+            with open(real, "rb") as f:
+                data = f.read(MAX_MODULE_BYTES + 1)
+            if len(data) > MAX_MODULE_BYTES:
+                why = f"{name}.py is larger than {MAX_MODULE_BYTES // (1024 * 1024)} MB"
+        if why is not None:
+            hashes[f"{name}.py"] = None
+            if name in MODULES:
+                refused[name] = (f"the grader does not let graded code read {name}.py: {why}", flag)
+            continue
+        hashes[f"{name}.py"] = hashlib.sha256(data).hexdigest()
+        target = os.path.join(copy, f"{name}.py")
+        with open(target, "xb") as f:
+            f.write(data)
+        os.chmod(target, 0o644)
+    return hashes, refused
 
 
 def _sweep_stale_runs():
