@@ -47,7 +47,7 @@ def _fixed_addresses():
     whose result depends on it, is the same on every run.
     """
     _personality(ADDR_NO_RANDOMIZE)
-from . import isolation, scenarios
+from . import isolation as isolation_modes, scenarios
 from .isolation import IMPLEMENTED
 from .worker.main import CHANNEL_BROKEN, HEADER
 
@@ -384,7 +384,7 @@ class Sandbox:
     or 1024; an import gets ``import_timeout`` (by default the call timeout).
     """
 
-    def __init__(self, folder, *, isolation="self-check", call_timeout=None, import_timeout=None,
+    def __init__(self, folder, *, isolation=None, call_timeout=None, import_timeout=None,
                  start_timeout=10.0, memory_mb=None, output_limit=8 * 1024 * 1024, cpu_seconds=300):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
@@ -393,6 +393,8 @@ class Sandbox:
             call_timeout = _setting("MICROGRAD_KIT_CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT)
         if memory_mb is None:
             memory_mb = int(_setting("MICROGRAD_KIT_MEMORY_MB", DEFAULT_MEMORY_MB))
+        if isolation is None:  # $MICROGRAD_KIT_ISOLATION, else the strongest this machine gives
+            isolation = isolation_modes.choose()
         if isolation not in IMPLEMENTED:
             raise ValueError(f"this sandbox cannot run workers under isolation {isolation!r}")
         self.isolation = isolation
@@ -616,7 +618,7 @@ class Sandbox:
         for key in list(self._workers):
             self._discard(key)
         if self.isolation == "user" and self.run_dir is not None:
-            isolation.end_user_processes(self.worker_user, self.python)  # a child that left its session dies too
+            isolation_modes.end_user_processes(self.worker_user, self.python)  # a child that left its session dies too
         if self.run_dir is not None:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
@@ -636,14 +638,14 @@ class Sandbox:
             return
         try:
             if self.isolation == "user":
-                self.worker_user = isolation.worker_user()
+                self.worker_user = isolation_modes.worker_user()
                 if self.worker_user is None:
-                    raise isolation.Unavailable("isolation 'user': there is no unprivileged user to run workers as")
-                self.python = isolation.prepare_user_mode(self.worker_user)
-                isolation.end_user_processes(self.worker_user, self.python)  # what an earlier run left
+                    raise isolation_modes.Unavailable("isolation 'user': there is no unprivileged user to run workers as")
+                self.python = isolation_modes.prepare_user_mode(self.worker_user)
+                isolation_modes.end_user_processes(self.worker_user, self.python)  # what an earlier run left
                 os.chmod(run_dir, 0o711)  # the workers may pass through, not list it
             else:
-                self.python = isolation.real_python()
+                self.python = isolation_modes.real_python()
             worker_dir = os.path.join(run_dir, "worker")
             os.mkdir(worker_dir, 0o755)
             for path in sorted(WORKER_DIR.glob("*.py")):
@@ -695,11 +697,11 @@ def bwrap_command(sandbox, scratch, info_fd, env):
     /scratch, and private, bounded /tmp and /dev/shm; nothing of the kit,
     the network or other processes. Everything it starts dies with it.
     """
-    command = [isolation.bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    command = [isolation_modes.bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                "--uid", "65534", "--gid", "65534", "--hostname", "worker", "--clearenv"]
     for name, value in env.items():
         command += ["--setenv", name, INSIDE_SCRATCH if name == "TMPDIR" else value]
-    command += isolation.system_mounts()
+    command += isolation_modes.system_mounts()
     command += ["--ro-bind", os.path.join(sandbox.run_dir, "worker"), INSIDE_WORKER,
                 "--ro-bind", sandbox.graded_folder, INSIDE_SUBMISSION,
                 "--bind", scratch, INSIDE_SCRATCH,
