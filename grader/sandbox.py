@@ -75,7 +75,6 @@ SIGNAL_WORDS = {
 PYTHON_FLAGS = ("-s", "-S", "-P", "-B", "-u", "-X", "utf8")
 # os isolation: where a worker finds its files, inside its own mount namespace
 INSIDE_WORKER, INSIDE_SUBMISSION, INSIDE_SCRATCH = "/worker", "/submission", "/scratch"
-INSIDE_RUN = "/run-folder-not-mounted"  # no such folder inside: the guard's zones for it stay empty
 TMPFS_BYTES = 64 * 1024 * 1024  # a worker's private /tmp and /dev/shm, each; they vanish with it
 MAX_MODULE_BYTES = 4 * 1024 * 1024  # a submission file larger than this is not copied in, nor graded
 DUMP_FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
@@ -162,7 +161,7 @@ class _Worker:
             "scenarios": scenario_module,
             "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
             "kit_root": str(KIT_ROOT),
-            "run_dir": sandbox.run_dir,
+            "run_dir": sandbox.workers_dir,
             "scratch": self.scratch,
             "request_fd": request_read,
             "reply_fd": reply_write,
@@ -180,7 +179,7 @@ class _Worker:
         python = [*PYTHON_FLAGS, os.path.join(sandbox.worker_dir, "main.py"), str(request_read)]
         preexec, cwd = (_fixed_addresses if _personality else None), self.scratch
         if sandbox.isolation == "os":
-            config.update(scratch=INSIDE_SCRATCH, run_dir=INSIDE_RUN, kit_root=INSIDE_RUN, protected=[])
+            config.update(scratch=INSIDE_SCRATCH)  # the kit's and the run's places stay, as names to watch
             command = bwrap_command(sandbox, self.scratch, self.info.fileno(), env) + [sandbox.python] + python
             fds += (self.info.fileno(),)
             env, cwd = {}, sandbox.run_dir
@@ -414,7 +413,8 @@ class Sandbox:
         self.output_limit = output_limit
         self.cpu_seconds = cpu_seconds
         self.flags = []  # [{"module", "reason"}]: what graded code was caught attempting
-        self.run_dir = None  # holds each worker's own scratch folder, which the others may not touch
+        self.run_dir = None  # the run's folder: workers/ (each worker's scratch), worker/ and submission/ (copies)
+        self.workers_dir = None
         self._workers = {}
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
@@ -633,6 +633,8 @@ class Sandbox:
         """
         _sweep_stale_runs()
         run_dir = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+        self.workers_dir = os.path.join(run_dir, "workers")  # each worker's scratch folder, off limits to the others
+        os.mkdir(self.workers_dir, 0o711)
         if self.isolation == "self-check":
             self.run_dir = run_dir
             return
@@ -667,7 +669,7 @@ class Sandbox:
 
     def _new_scratch(self):
         """A worker's own empty folder, writable by the worker alone."""
-        scratch = tempfile.mkdtemp(prefix="worker-", dir=self.run_dir)
+        scratch = tempfile.mkdtemp(prefix="worker-", dir=self.workers_dir)
         if self.isolation == "user":
             os.chown(scratch, *self.worker_user)
         return scratch

@@ -20,7 +20,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import isolation_modes
 from grader import api, honesty, scenarios
+from grader.isolation import MODES
 from grader.sandbox import GradedCodeError, Sandbox
 from grader.stages import BY_ID, MODULES
 from conftest import KIT_ROOT
@@ -38,8 +40,16 @@ SELFTESTS = {
 }
 
 
-def load_case(name):
-    return json.loads((CORPUS / name / "case.json").read_text())
+def load_case(name, mode=None):
+    """The case's expectations; under ``mode``, with its ``modes[mode]`` entries in place of the general ones."""
+    case = json.loads((CORPUS / name / "case.json").read_text())
+    return {**case, **case.get("modes", {}).get(mode, {})}
+
+
+@pytest.fixture(params=MODES)
+def mode(request, monkeypatch):
+    """Each case runs under each isolation mode (see ``isolation_modes.py``)."""
+    return isolation_modes.use(request.param, monkeypatch)
 
 
 def build(name, tmp_path):
@@ -105,9 +115,9 @@ def report_schema():
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_in_sandbox(name, tmp_path, expected):
+def test_in_sandbox(name, tmp_path, expected, mode):
     """The hostile modules fail as the case says, a healthy one still answers like the reference, flags are exact."""
-    case = load_case(name)
+    case = load_case(name, mode)
     folder = build(name, tmp_path)
     hostile = hostile_modules(case)
     healthy = next(m for m in ("derivatives", "engine", "nn", "train") if m not in hostile)
@@ -145,9 +155,9 @@ def check_selftest(sandbox, case, module, expected):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
+def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema, mode):
     """A complete, valid report within the bound; the hostile stages lose points, every other stage scores full."""
-    case = load_case(name)
+    case = load_case(name, mode)
     folder = build(name, tmp_path)
     monkeypatch.setenv("MICROGRAD_KIT_CALL_TIMEOUT", str(case.get("timeout", CALL_TIMEOUT)))
     monkeypatch.setenv("MICROGRAD_KIT_MEMORY_MB", str(MEMORY_MB))
@@ -198,9 +208,11 @@ def test_the_corpus_covers_every_case_of_the_issue():
         assert outcome in outcomes, outcome
     assert any(load_case(n).get("flags") and not load_case(n)["sandbox"] for n in CASES)  # caught at run time only
     keys = {"about", "missing", "links", "pyc", "order", "sandbox", "message", "flags", "reasons", "timeout",
-            "seconds", "grade"}
+            "seconds", "grade", "modes"}
     for name in CASES:
         case = load_case(name)
+        assert set(case.get("modes", {})) <= set(MODES) and all(
+            set(overrides) <= keys - {"modes", "about"} for overrides in case.get("modes", {}).values()), name
         assert set(case) <= keys and set(case["grade"]) <= {"stages", "partial", "seconds"}, name  # no typo
         assert set(case["grade"]["stages"]) <= set(BY_ID)
         assert hostile_modules(case) <= set(MODULES)

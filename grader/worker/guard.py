@@ -255,20 +255,51 @@ def _flag(reason, folder_prefix, reply_fd, pack, culprit=_culprit, translate=str
         pass
 
 
+def _absolute(name, cwd, startswith=str.startswith, split=str.split, join=str.join):
+    """``name`` as an absolute path, ``.`` and ``..`` worked out from its text alone."""
+    if not startswith(name, "/"):
+        name = cwd + "/" + name
+    parts = []
+    for part in split(name, "/"):
+        if part == "..":
+            parts[-1:] = []
+        elif part not in ("", "."):
+            parts += [part]
+    return "/" + join("/", parts)
+
+
+def _named_zone(absolute, watched, startswith=str.startswith):
+    """The zone of the innermost watched folder whose name ``absolute`` starts with, or None."""
+    for prefix, zone in watched:  # longest first
+        if startswith(absolute + "/", prefix):
+            return zone
+    return None
+
+
 def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, flag=_flag, shown=_shown,
+                absolute=_absolute, named_zone=_named_zone,
                 rpartition=str.rpartition, partition=str.partition, startswith=str.startswith,
                 error=PermissionError, scratch=SCRATCH, other_process=OTHER_PROCESS,
-                flagged_writes=FLAGGED_WRITES, flagged_reads=FLAGGED_READS):
+                flagged_writes=FLAGGED_WRITES, flagged_reads=FLAGGED_READS, unknown=(None, OUTSIDE, KIT)):
     """Raise PermissionError (after flagging it, when it looks like cheating) unless the access is allowed.
 
     ``place`` is the arming-time tuple (zones, /dev/null's identity, /proc's
-    device, graded folder prefix, prefixes for ``_shown``, reply fd, pack).
+    device, graded folder prefix, prefixes for ``_shown``, reply fd, pack,
+    the watched folders by name, the working folder). Under ``os`` and
+    ``user`` isolation the kit is out of sight (it does not exist, or cannot
+    be looked into), so where identities find nothing of the grader's, the
+    path's name is judged too: reaching for the reference by its place is
+    the same attempt in every mode.
     """
-    zones, devnull, proc_device, folder_prefix, prefixes, reply_fd, pack = place
+    zones, devnull, proc_device, folder_prefix, prefixes, reply_fd, pack, watched, cwd = place
     name = text(path)
     if name is None:
         raise error("the grader only lets graded code open files by plain str or bytes paths")
     (here, there), target, resolved = locate(name, zones)
+    named = name
+    if here in unknown and there in unknown:
+        named = absolute(name, cwd)
+        here = named_zone(named, watched) or here
     if target is not None and target[0] == proc_device and "mem" in (rpartition(name, "/")[2],
                                                                      rpartition(resolved, "/")[2]):
         flag("tried to read a process's memory", folder_prefix, reply_fd, pack)
@@ -277,14 +308,15 @@ def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, fl
         if (here == scratch and there == scratch) or (target is not None and target[:2] == devnull):
             return
         if here in flagged_writes or there in flagged_writes:
-            flag(f"tried to write {shown(resolved, prefixes)}", folder_prefix, reply_fd, pack)
+            flag(f"tried to write {shown(resolved if named is name else named, prefixes)}", folder_prefix,
+                 reply_fd, pack)
         raise error(f"the grader does not let graded code write {name}: write only in the current folder")
     if here in flagged_reads or there in flagged_reads:
         if here == other_process:  # no pid in the report: the same submission, the same words
             rest = partition(name[6:], "/")[2] if startswith(name, "/proc/") else "..."
             shown_path = "/proc/<another process>/" + rest
         else:
-            shown_path = shown(name if here in flagged_reads else resolved, prefixes)
+            shown_path = shown(named if here in flagged_reads else resolved, prefixes)
         flag(f"tried to read {shown_path}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code read {name}")
     if is_os_open and target is not None and target[2]:
@@ -339,7 +371,11 @@ def _make_hook(config, pack):
     prefixes = ((config["kit_root"].rstrip("/") + "/", "", False),
                 (config["run_dir"].rstrip("/") + "/", "<another worker's folder>/", True),
                 (f"/proc/{os.getppid()}/", "/proc/<the grading process>/", False))
+    kit = config["kit_root"].rstrip("/") + "/"
+    watched = [(path.rstrip("/") + "/", PROTECTED) for path in config["protected"]]
+    watched += [(config["run_dir"].rstrip("/") + "/", OTHER_WORKERS), (kit, KIT)]
+    watched = tuple(sorted(watched, key=lambda entry: -len(entry[0])))
     place = (_zones(config), _identity("/dev/null"), proc and proc[0], config["folder"].rstrip("/") + "/",
-             prefixes, config["reply_fd"], pack)
+             prefixes, config["reply_fd"], pack, watched, os.getcwd())
     defaults = (place, os.getpid()) + _hook.__defaults__[2:-1] + (_hook.__code__.co_filename,)
     return types.FunctionType(_hook.__code__, {}, "guard_hook", defaults)
