@@ -237,6 +237,15 @@ def end_user_processes(user, python=None):
                     "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass"],
                    user=user[0], group=user[1], extra_groups=[], cwd="/", env={}, stdin=subprocess.DEVNULL,
                    capture_output=True, timeout=30)
+    remove_user_files(user)
+
+
+def remove_user_files(user):
+    """Remove what the worker user left in the folders every user can write (/tmp, /dev/shm, ...).
+
+    Done before each worker starts, so that no worker finds what another
+    left there (a worker beside the reference engine could leave its source).
+    """
     for folder in SHARED_WRITABLE:
         try:
             entries = list(os.scandir(folder))

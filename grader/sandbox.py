@@ -54,6 +54,9 @@ from .worker.main import CHANNEL_BROKEN, HEADER
 GRADER_DIR = KIT_ROOT / "grader"
 WORKER_DIR = GRADER_DIR / "worker"
 REFERENCE_DIR = KIT_ROOT / "reference"
+# what graded code reading is borrowing the answer: the reference, the grader, the kit's own tests (correct
+# solutions among them) and its history
+PROTECTED_DIRS = (REFERENCE_DIR, GRADER_DIR, KIT_ROOT / "tests", KIT_ROOT / ".git")
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 EXCERPT_BYTES = 2000
 DEFAULT_CALL_TIMEOUT = 5.0
@@ -159,7 +162,7 @@ class _Worker:
             "reference_sources": {name: sandbox._reference_source(name) for name in from_reference},
             "refused": sandbox._refused,
             "scenarios": scenario_module,
-            "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
+            "protected": [str(path) for path in PROTECTED_DIRS],
             "kit_root": str(KIT_ROOT),
             "run_dir": sandbox.workers_dir,
             "scratch": self.scratch,
@@ -583,6 +586,8 @@ class Sandbox:
             self._discard(key)
         if self.run_dir is None:
             self._prepare_run()
+        if self.isolation == "user":
+            isolation_modes.remove_user_files(self.worker_user)
         # An alarm or Ctrl-C landing inside Popen, after the fork, would lose the child: hold them off
         # until the worker is in hand, and stop it if one then arrives.
         worker, mask = None, _hold_interrupts()

@@ -296,10 +296,11 @@ def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, fl
     if name is None:
         raise error("the grader only lets graded code open files by plain str or bytes paths")
     (here, there), target, resolved = locate(name, zones)
-    named = name
-    if here in unknown and there in unknown:
-        named = absolute(name, cwd)
-        here = named_zone(named, watched) or here
+    named = absolute(name, cwd)
+    by_name = named_zone(named, watched)
+    if here in unknown and there in unknown and by_name is not None:
+        here, resolved = by_name, named
+    shown_name = named if by_name in flagged_reads else name
     if target is not None and target[0] == proc_device and "mem" in (rpartition(name, "/")[2],
                                                                      rpartition(resolved, "/")[2]):
         flag("tried to read a process's memory", folder_prefix, reply_fd, pack)
@@ -308,15 +309,14 @@ def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, fl
         if (here == scratch and there == scratch) or (target is not None and target[:2] == devnull):
             return
         if here in flagged_writes or there in flagged_writes:
-            flag(f"tried to write {shown(resolved if named is name else named, prefixes)}", folder_prefix,
-                 reply_fd, pack)
+            flag(f"tried to write {shown(resolved, prefixes)}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code write {name}: write only in the current folder")
     if here in flagged_reads or there in flagged_reads:
         if here == other_process:  # no pid in the report: the same submission, the same words
             rest = partition(name[6:], "/")[2] if startswith(name, "/proc/") else "..."
             shown_path = "/proc/<another process>/" + rest
         else:
-            shown_path = shown(named if here in flagged_reads else resolved, prefixes)
+            shown_path = shown(shown_name if here in flagged_reads else resolved, prefixes)
         flag(f"tried to read {shown_path}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code read {name}")
     if is_os_open and target is not None and target[2]:
@@ -328,7 +328,7 @@ def _hook(event, args, place=None, own_pid=None, judge=_judge_path, flag=_flag, 
           refused=types.MappingProxyType(REFUSED_EVENTS), prefixes=REFUSED_PREFIXES,
           blocked_imports=types.MappingProxyType(BLOCKED_IMPORTS), forbidden=FORBIDDEN_PACKAGES,
           path_writes=types.MappingProxyType(PATH_WRITES), guarded=GUARDED_ATTRIBUTES,
-          write_flags=WRITE_FLAGS, error=PermissionError, import_error=ImportError, guard_file=None):
+          write_flags=WRITE_FLAGS, error=PermissionError, import_error=ImportError, text=_text, guard_file=None):
     """The audit hook; ``place`` and ``own_pid`` are bound at arming (see ``_make_hook``)."""
     if event == "open":
         path, mode, flags = args
@@ -354,6 +354,12 @@ def _hook(event, args, place=None, own_pid=None, judge=_judge_path, flag=_flag, 
         for index in paths:
             if type_of(args[index]) is not int_type:
                 judge(args[index], True, False, place)
+    elif event == "sqlite3.connect":  # SQLite opens (and creates) its file itself, with no "open" event
+        database = args[0]
+        if type_of(database) is not int_type and database not in ("", ":memory:", b"", b":memory:"):
+            if startswith(text(database) or "", "file:"):  # a URI: SQLite, not the path, says which file
+                raise error("the grader does not let graded code open SQLite databases by URI")
+            judge(database, True, False, place)
     elif event == "os.kill":
         if args[0] != own_pid:
             raise error("the grader does not let graded code send signals to other processes")
