@@ -25,7 +25,8 @@ try:
     _spawn = _load_as("_posixsubprocess", "innocent._posixsubprocess")
     _r, _w = _os.pipe()
     _common = ([b"/bin/sh"], True, (_w,), None, None, -1, -1, -1, -1, -1, -1, _r, _w, True, True)
-    for _tail in ((-1, None, None, None, -1, None), (None, None, None, -1, None), (-1, None, None, None, None)):
+    for _tail in ((-1, None, None, None, -1, None, False), (-1, None, None, None, -1, None),
+                   (None, None, None, -1, None)):
         try:
             _spawn.fork_exec([b"/bin/sh", b"-c", _FORGE.encode()], *_common, *_tail)  # never waited for
             break

@@ -25,7 +25,8 @@ def _run(argv):
     errpipe_read, errpipe_write = _os.pipe()
     common = ([_os.fsencode(argv[0])], True, (errpipe_write,), None, None, -1, -1, -1, -1, -1, -1,
               errpipe_read, errpipe_write, True, False)
-    for tail in ((-1, None, None, None, -1, None), (None, None, None, -1, None), (-1, None, None, None, None)):
+    for tail in ((-1, None, None, None, -1, None, False), (-1, None, None, None, -1, None),
+                  (None, None, None, -1, None)):
         try:
             pid = spawn.fork_exec([_os.fsencode(a) for a in argv], *common, *tail)
             break
