@@ -11,7 +11,9 @@ Three modes, strongest first; a grade records the one it ran under:
   refuses it unless the instructor explicitly allows it.
 
 ``choose()`` picks the strongest mode this machine gives (or checks the one
-asked for, by argument or ``$MICROGRAD_KIT_ISOLATION``).
+asked for, by argument or ``$MICROGRAD_KIT_ISOLATION``). ``sandbox.py``
+starts the workers; this module knows what each mode needs of the machine
+(see ``grader/README.md`` for what a worker sees under each).
 """
 
 import functools

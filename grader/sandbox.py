@@ -1,10 +1,12 @@
 """Run graded code in worker processes and get plain answers back.
 
 The grader's checks never touch a submission's objects: they ask a worker
-(``worker.py``, a separate process, see ``guard.py`` for what it may do) to
-run a named scenario from ``scenarios.py`` and get JSON back, parsed and
-checked here. Every operation has a deadline: a worker that hangs is killed
-(SIGKILL to its process group, which no handler can ignore), one that dies or
+(``worker/main.py``, a separate process, walled off as ``isolation.py``
+says: in bubblewrap's namespaces, as an unprivileged user, or by
+``worker/guard.py`` alone) to run a named scenario (``scenarios.py``) and get
+JSON back, parsed and checked here. Every operation has a deadline: a worker
+that hangs is killed (SIGKILL to its process group, and under ``os``
+isolation to its PID namespace, which no handler can ignore), one that dies or
 garbles its answer is replaced for the next call, and either way the check
 that asked gets an exception saying, in plain words, what happened and where.
 
@@ -139,13 +141,17 @@ class _Garbled(Exception):
 
 
 class _Worker:
-    """One worker process: its pipes, its output and stack-dump files, the modules it has loaded."""
+    """One worker process: its pipes, its output and stack-dump files, the modules it has loaded.
 
-    def __init__(self, sandbox, key):
-        scenario_module, from_reference = key
+    It starts blank, waiting for its configuration (``configure`` says which
+    scenario module and reference modules it gets), so that the next worker
+    can boot while the current one works.
+    """
+
+    def __init__(self, sandbox):
         self.sandbox = sandbox
         self.scratch = sandbox._new_scratch()
-        self.from_reference = from_reference
+        self.from_reference = None
         self.loaded = set()
         self.next_id = 0
         self.output = tempfile.TemporaryFile()  # its stdout and stderr, capped by RLIMIT_FSIZE
@@ -158,10 +164,7 @@ class _Worker:
         config = {
             "folder": sandbox.inside_folder,
             "modules": list(MODULES),
-            "from_reference": list(from_reference),
-            "reference_sources": {name: sandbox._reference_source(name) for name in from_reference},
             "refused": sandbox._refused,
-            "scenarios": scenario_module,
             "protected": [str(path) for path in PROTECTED_DIRS],
             "kit_root": str(KIT_ROOT),
             "run_dir": sandbox.workers_dir,
@@ -207,6 +210,13 @@ class _Worker:
             os.close(reply_write)
         self.config = config  # sent as the first message (see Sandbox._worker): argv is readable by anyone
         os.set_blocking(self.request_fd, False)
+
+    def configure(self, key):
+        """The rest of the configuration: the worker's one scenario module and the reference modules it runs."""
+        scenario_module, from_reference = key
+        self.from_reference = from_reference
+        self.config.update(scenarios=scenario_module, from_reference=list(from_reference),
+                           reference_sources={name: self.sandbox._reference_source(name) for name in from_reference})
 
     # ---- talking ----
 
@@ -381,6 +391,12 @@ class Sandbox:
     scenarios only, and the reference never shares a process with graded code
     that could borrow it.
 
+    ``isolation`` is the mode workers run under (``os``, ``user``,
+    ``self-check``; by default ``isolation.choose()``: the environment's
+    choice, else the strongest this machine gives). Under ``os`` and ``user``
+    they grade a copy of the submission's module files, and
+    ``graded_files`` holds its hashes.
+
     ``call_timeout`` defaults to ``$MICROGRAD_KIT_CALL_TIMEOUT`` or 5 s, and
     ``memory_mb`` (a worker's address space) to ``$MICROGRAD_KIT_MEMORY_MB``
     or 1024; an import gets ``import_timeout`` (by default the call timeout).
@@ -419,6 +435,7 @@ class Sandbox:
         self.run_dir = None  # the run's folder: workers/ (each worker's scratch), worker/ and submission/ (copies)
         self.workers_dir = None
         self._workers = {}
+        self._spare = None  # a blank worker, started ahead of need
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
@@ -592,8 +609,15 @@ class Sandbox:
         # until the worker is in hand, and stop it if one then arrives.
         worker, mask = None, _hold_interrupts()
         try:
-            worker = _Worker(self, key)
+            worker, self._spare = self._spare, None
+            if worker is not None and not worker.alive():
+                worker.stop()
+                worker = None
+            if worker is None:
+                worker = _Worker(self)
+            self._spare = _Worker(self)  # boots (a namespace, an interpreter) while this one works
             _release_interrupts(mask)
+            worker.configure(key)
             deadline = time.monotonic() + self.start_timeout
             worker.send(worker.config, deadline)
             del worker.config
@@ -622,6 +646,9 @@ class Sandbox:
     def close(self):
         for key in list(self._workers):
             self._discard(key)
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.stop()
         if self.isolation == "user" and self.run_dir is not None:
             isolation_modes.end_user_processes(self.worker_user, self.python)  # a child that left its session dies too
         if self.run_dir is not None:
@@ -739,14 +766,14 @@ def _copy_submission(folder, copy):
     for a missing file): what the workers grade. ``refused`` maps a module to
     ``(why, flag)`` for a file not copied: a link out of the folder, a
     hard link to the reference, something not a file, or too large; ``flag``
-    is the honesty flag's reason when the file is the kit's.
+    is the honesty flag's reason when the file is the reference's or the grader's.
     """
     import hashlib
 
     os.mkdir(copy, 0o755)
     real_folder = os.path.realpath(folder)
     protected = {}
-    for kit_dir in (REFERENCE_DIR, GRADER_DIR):
+    for kit_dir in (REFERENCE_DIR, GRADER_DIR, WORKER_DIR):
         for path in kit_dir.glob("*.py"):
             st = path.stat()
             protected[(st.st_dev, st.st_ino)] = path
@@ -766,7 +793,7 @@ def _copy_submission(folder, copy):
         if os.path.commonpath([real, real_folder]) != real_folder or kit_file is not None:
             why = f"{name}.py leads outside the submission folder"
             shown = os.path.relpath(kit_file or real, KIT_ROOT)
-            if kit_file is not None or Path(real).is_relative_to(KIT_ROOT):
+            if kit_file is not None or any(Path(real).is_relative_to(p) for p in PROTECTED_DIRS):
                 flag = f"tried to read {shown}"
         elif not os.path.isfile(real):
             why = f"{name}.py is not a regular file"
