@@ -682,9 +682,13 @@ class Sandbox:
                 self.python = isolation_modes.real_python()
             worker_dir = os.path.join(run_dir, "worker")
             os.mkdir(worker_dir, 0o755)
-            for path in sorted(WORKER_DIR.glob("*.py")):
-                shutil.copyfile(path, os.path.join(worker_dir, path.name))
-                os.chmod(os.path.join(worker_dir, path.name), 0o644)
+            os.mkdir(os.path.join(worker_dir, "__pycache__"), 0o755)
+            # the compiled caches too, with the sources' times, so that they stay valid: no worker compiles
+            caches = sorted((WORKER_DIR / "__pycache__").glob(f"*.{sys.implementation.cache_tag}.pyc"))
+            for path in sorted(WORKER_DIR.glob("*.py")) + caches:
+                copy = os.path.join(worker_dir, os.path.relpath(path, WORKER_DIR))
+                shutil.copy2(path, copy)
+                os.chmod(copy, 0o644)
             self.worker_dir = worker_dir if self.isolation == "user" else INSIDE_WORKER
             self.graded_folder = os.path.join(run_dir, "submission")
             if self.isolation == "user":
