@@ -19,6 +19,7 @@ starts the workers; this module knows what each mode needs of the machine
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -228,18 +229,36 @@ def _probe_as(user, python):
 SHARED_WRITABLE = ("/dev/shm", "/dev/mqueue", "/tmp", "/var/tmp")
 
 
-def end_user_processes(user, python=None):
-    """Kill every process of the worker user and remove what it left in the shared writable folders.
+def end_user_processes(user, since):
+    """Kill the worker user's processes started at or after ``since`` (``boot_ticks()``); remove its files.
 
-    Under ``user`` isolation a worker's child can leave its session and
-    process group; it cannot leave its user. So one grade at a time per
-    worker user (``$MICROGRAD_KIT_WORKER_USER`` tells parallel graders apart).
+    Under ``user`` isolation a worker's child (if one could be started past
+    the guard's limit on processes) can leave its session and process group;
+    it cannot leave its user. Processes of that user that were running before
+    the grade began (a daemon running as ``nobody``) are left alone; those of
+    another grade running at the same time as the same user are not: one
+    grade at a time per worker user (``$MICROGRAD_KIT_WORKER_USER`` tells
+    parallel graders apart).
     """
-    subprocess.run([python or real_python(), "-s", "-S", "-c",
-                    "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass"],
-                   user=user[0], group=user[1], extra_groups=[], cwd="/", env={}, stdin=subprocess.DEVNULL,
-                   capture_output=True, timeout=30)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as f:
+                uid = next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+            with open(f"/proc/{entry.name}/stat") as f:
+                started = int(f.read().rsplit(")", 1)[1].split()[19])
+            if uid == user[0] and started >= since:
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ValueError, IndexError, StopIteration):
+            continue  # ended meanwhile
     remove_user_files(user)
+
+
+def boot_ticks():
+    """Now, in the clock ticks since boot that /proc/PID/stat gives a process's start time in."""
+    with open("/proc/uptime") as f:
+        return int(float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
 
 
 def remove_user_files(user):

@@ -436,6 +436,7 @@ class Sandbox:
         self.workers_dir = None
         self._workers = {}
         self._spare = None  # a blank worker, started ahead of need
+        self._started = None  # user isolation: when the run began, in clock ticks since boot
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
@@ -650,7 +651,7 @@ class Sandbox:
         if spare is not None:
             spare.stop()
         if self.isolation == "user" and self.run_dir is not None:
-            isolation_modes.end_user_processes(self.worker_user, self.python)  # a child that left its session dies too
+            isolation_modes.end_user_processes(self.worker_user, self._started)  # a child that left its session too
         if self.run_dir is not None:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
@@ -676,7 +677,8 @@ class Sandbox:
                 if self.worker_user is None:
                     raise isolation_modes.Unavailable("isolation 'user': there is no unprivileged user to run workers as")
                 self.python = isolation_modes.prepare_user_mode(self.worker_user)
-                isolation_modes.end_user_processes(self.worker_user, self.python)  # what an earlier run left
+                self._started = isolation_modes.boot_ticks() - 1  # (a tick early: rounding)
+                isolation_modes.remove_user_files(self.worker_user)  # what an earlier run left
                 os.chmod(run_dir, 0o711)  # the workers may pass through, not list it
             else:
                 self.python = isolation_modes.real_python()
