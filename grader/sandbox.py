@@ -675,7 +675,8 @@ class Sandbox:
             if self.isolation == "user":
                 self.worker_user = isolation_modes.worker_user()
                 if self.worker_user is None:
-                    raise isolation_modes.Unavailable("isolation 'user': there is no unprivileged user to run workers as")
+                    raise isolation_modes.Unavailable(
+                        "isolation 'user': there is no unprivileged user to run workers as")
                 self.python = isolation_modes.prepare_user_mode(self.worker_user)
                 self._started = isolation_modes.boot_ticks() - 1  # (a tick early: rounding)
                 isolation_modes.remove_user_files(self.worker_user)  # what an earlier run left

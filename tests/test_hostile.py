@@ -15,11 +15,11 @@ import json
 import marshal
 import os
 import shutil
-import stat
 import tempfile
 import time
 import types
 from pathlib import Path
+from stat import S_IFDIR, S_IFMT, S_IFREG
 
 import jsonschema
 import pytest
@@ -245,22 +245,23 @@ def kit_snapshot():
     snapshot = {}
     for folder, dirs, files in os.walk(KIT_ROOT):
         # .hypothesis: the grading process's own cache (hypothesis writes it there while grading)
-        dirs[:] = [d for d in dirs if d not in (".nox", ".hypothesis") and not (folder == str(KIT_ROOT) and d == ".git")]
+        dirs[:] = [d for d in dirs
+                   if d not in (".nox", ".hypothesis") and not (folder == str(KIT_ROOT) and d == ".git")]
         for name in dirs + files:
             path = os.path.join(folder, name)
             st = os.lstat(path)
-            kind = stat.S_IFMT(st.st_mode)
-            if "__pycache__" in path and kind in (stat.S_IFREG, stat.S_IFDIR):
+            kind = S_IFMT(st.st_mode)
+            if "__pycache__" in path and kind in (S_IFREG, S_IFDIR):
                 continue
             digest = None
-            if kind == stat.S_IFREG:
+            if kind == S_IFREG:
                 with open(path, "rb") as f:
                     digest = hashlib.sha256(f.read()).hexdigest()
             snapshot[os.path.relpath(path, KIT_ROOT)] = (kind, digest)
     git = KIT_ROOT / ".git"
     if git.exists():
         entries = [git] if git.is_file() else list(git.iterdir())
-        snapshot[".git"] = sorted((p.name, stat.S_IFMT(p.lstat().st_mode)) for p in entries)
+        snapshot[".git"] = sorted((p.name, S_IFMT(p.lstat().st_mode)) for p in entries)
     return snapshot
 
 
@@ -323,7 +324,8 @@ def test_the_corpus_covers_every_case_of_the_issue():
         case = load_case(name)
         assert set(case.get("modes", {})) | set(case.get("beyond", {})) <= set(MODES) and all(
             set(overrides) <= keys - {"modes", "about"} for overrides in case.get("modes", {}).values()), name
-        assert set(case) <= keys and set(case["grade"]) <= {"stages", "partial", "full", "seconds", "twice", "linger"}, name
+        grade_keys = {"stages", "partial", "full", "seconds", "twice", "linger"}
+        assert set(case) <= keys and set(case["grade"]) <= grade_keys, name
         assert set(case["grade"]["stages"]) <= set(BY_ID)
         assert hostile_modules(case) <= set(MODULES)
 
