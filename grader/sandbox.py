@@ -1,10 +1,12 @@
 """Run graded code in worker processes and get plain answers back.
 
 The grader's checks never touch a submission's objects: they ask a worker
-(``worker.py``, a separate process, see ``guard.py`` for what it may do) to
-run a named scenario from ``scenarios.py`` and get JSON back, parsed and
-checked here. Every operation has a deadline: a worker that hangs is killed
-(SIGKILL to its process group, which no handler can ignore), one that dies or
+(``worker/main.py``, a separate process, walled off as ``isolation.py``
+says: in bubblewrap's namespaces, as an unprivileged user, or by
+``worker/guard.py`` alone) to run a named scenario (``scenarios.py``) and get
+JSON back, parsed and checked here. Every operation has a deadline: a worker
+that hangs is killed (SIGKILL to its process group, and under ``os``
+isolation to its PID namespace, which no handler can ignore), one that dies or
 garbles its answer is replaced for the next call, and either way the check
 that asked gets an exception saying, in plain words, what happened and where.
 
@@ -47,7 +49,7 @@ def _fixed_addresses():
     whose result depends on it, is the same on every run.
     """
     _personality(ADDR_NO_RANDOMIZE)
-from . import scenarios
+from . import isolation as isolation_modes, scenarios
 from .flags import MAX_REASON, Intake
 from .isolation import IMPLEMENTED
 from .worker.main import CHANNEL_BROKEN, HEADER
@@ -55,6 +57,9 @@ from .worker.main import CHANNEL_BROKEN, HEADER
 GRADER_DIR = KIT_ROOT / "grader"
 WORKER_DIR = GRADER_DIR / "worker"
 REFERENCE_DIR = KIT_ROOT / "reference"
+# what graded code reading is borrowing the answer: the reference, the grader, the kit's own tests (correct
+# solutions among them) and its history
+PROTECTED_DIRS = (REFERENCE_DIR, GRADER_DIR, KIT_ROOT / "tests", KIT_ROOT / ".git")
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 EXCERPT_BYTES = 2000
 DEFAULT_CALL_TIMEOUT = 5.0
@@ -73,6 +78,11 @@ SIGNAL_WORDS = {
     signal.SIGXCPU: "used more CPU time than a worker is allowed",
     signal.SIGKILL: "was killed (SIGKILL; the system does this when memory runs out)",
 }
+PYTHON_FLAGS = ("-s", "-S", "-P", "-B", "-u", "-X", "utf8")
+# os isolation: where a worker finds its files, inside its own mount namespace
+INSIDE_WORKER, INSIDE_SUBMISSION, INSIDE_SCRATCH = "/worker", "/submission", "/scratch"
+TMPFS_BYTES = 64 * 1024 * 1024  # a worker's private /tmp and /dev/shm, each; they vanish with it
+MAX_MODULE_BYTES = 4 * 1024 * 1024  # a submission file larger than this is not copied in, nor graded
 DUMP_FRAME = re.compile(r'^\s*File "(?P<file>.+)", line (?P<line>\d+) in (?P<function>\S+)', re.MULTILINE)
 
 
@@ -132,13 +142,17 @@ class _Garbled(Exception):
 
 
 class _Worker:
-    """One worker process: its pipes, its output and stack-dump files, the modules it has loaded."""
+    """One worker process: its pipes, its output and stack-dump files, the modules it has loaded.
 
-    def __init__(self, sandbox, key):
-        scenario_module, from_reference = key
+    It starts blank, waiting for its configuration (``configure`` says which
+    scenario module and reference modules it gets), so that the next worker
+    can boot while the current one works.
+    """
+
+    def __init__(self, sandbox):
         self.sandbox = sandbox
-        self.scratch = tempfile.mkdtemp(prefix="worker-", dir=sandbox.run_dir)
-        self.from_reference = from_reference
+        self.scratch = sandbox._new_scratch()
+        self.from_reference = None
         self.loaded = set()
         self.next_id = 0
         self.output = tempfile.TemporaryFile()  # its stdout and stderr, capped by RLIMIT_FSIZE
@@ -146,15 +160,15 @@ class _Worker:
         request_read, self.request_fd = os.pipe()
         self.reply_fd, reply_write = os.pipe()
         self.buffer = b""
+        self.info = tempfile.TemporaryFile() if sandbox.isolation == "os" else None  # bwrap's --info-fd
+        self.inner_pid = None  # os isolation: the namespace's pid 1 (bwrap's init); the python is its child
         config = {
-            "folder": str(sandbox.folder),
+            "folder": sandbox.inside_folder,
             "modules": list(MODULES),
-            "reference": str(REFERENCE_DIR),
-            "from_reference": list(from_reference),
-            "scenarios": scenario_module,
-            "protected": [str(REFERENCE_DIR), str(GRADER_DIR)],
+            "refused": sandbox._refused,
+            "protected": [str(path) for path in PROTECTED_DIRS],
             "kit_root": str(KIT_ROOT),
-            "run_dir": sandbox.run_dir,
+            "run_dir": sandbox.workers_dir,
             "scratch": self.scratch,
             "request_fd": request_read,
             "reply_fd": reply_write,
@@ -162,19 +176,30 @@ class _Worker:
             "memory_mb": sandbox.memory_mb,
             "output_limit": sandbox.output_limit,
             "cpu_seconds": sandbox.cpu_seconds,
+            "undumpable": sandbox.isolation == "user",
         }
         # a clean environment: no PYTHON* variable from outside, the same hash seed (so the same
         # submission gives the same answers every run), temporary files in the scratch folder
         env = {name: os.environ[name] for name in LOADER_VARIABLES if name in os.environ}
         env.update(PYTHONHASHSEED="0", TMPDIR=self.scratch)
+        fds = (request_read, reply_write, self.dump.fileno())
+        python = [*PYTHON_FLAGS, os.path.join(sandbox.worker_dir, "main.py"), str(request_read)]
+        preexec, cwd = (_fixed_addresses if _personality else None), self.scratch
+        if sandbox.isolation == "os":
+            config.update(scratch=INSIDE_SCRATCH)  # the kit's and the run's places stay, as names to watch
+            command = bwrap_command(sandbox, self.scratch, self.info.fileno(), env) + [sandbox.python] + python
+            fds += (self.info.fileno(),)
+            env, cwd = {}, sandbox.run_dir
+        else:
+            command = [sandbox.python] + python
+            if sandbox.isolation == "user":
+                preexec = _as_user(sandbox.worker_user)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-S", "-P", "-B", "-u", "-X", "utf8", str(WORKER_DIR / "main.py"),
-                 json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
-                pass_fds=(request_read, reply_write, self.dump.fileno()), cwd=self.scratch, env=env,
+                command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
+                pass_fds=fds, cwd=cwd, env=env,
                 start_new_session=True,  # its own process group, for killpg
-                preexec_fn=_fixed_addresses if _personality else None,
+                preexec_fn=preexec,
             )
         except BaseException:
             os.close(self.request_fd)
@@ -184,7 +209,15 @@ class _Worker:
         finally:
             os.close(request_read)
             os.close(reply_write)
+        self.config = config  # sent as the first message (see Sandbox._worker): argv is readable by anyone
         os.set_blocking(self.request_fd, False)
+
+    def configure(self, key):
+        """The rest of the configuration: the worker's one scenario module and the reference modules it runs."""
+        scenario_module, from_reference = key
+        self.from_reference = from_reference
+        self.config.update(scenarios=scenario_module, from_reference=list(from_reference),
+                           reference_sources={name: self.sandbox._reference_source(name) for name in from_reference})
 
     # ---- talking ----
 
@@ -250,17 +283,24 @@ class _Worker:
     def where(self):
         """Where faulthandler last saw the graded code: ``{file, line, function, code}`` or None."""
         text = os.pread(self.dump.fileno(), 64 * 1024, 0).decode("utf-8", "replace")
-        prefix = str(self.sandbox.folder) + os.sep
-        frames = [{"file": os.path.basename(m["file"]), "line": int(m["line"]), "function": m["function"],
-                   "code": _source_line(m["file"], int(m["line"]))}
-                  for m in DUMP_FRAME.finditer(text) if m["file"].startswith(prefix)]  # most recent call first
+        prefix = self.sandbox.inside_folder + os.sep
+        frames = []
+        for match in DUMP_FRAME.finditer(text):  # most recent call first
+            if match["file"].startswith(prefix):
+                path, line = match["file"], int(match["line"])
+                source = os.path.join(self.sandbox.graded_folder, path[len(prefix):])
+                frames.append({"file": os.path.basename(path), "line": line, "function": match["function"],
+                               "code": _source_line(source, line)})
         # "stack": every graded frame, so a caller can tell one endless loop met twice from two
         return {**frames[0], "stack": frames} if frames else None
 
     def dump_stack(self):
         """Ask a hung worker where it is (faulthandler on SIGUSR1), waiting briefly for the answer."""
+        pid = self.python_pid()
         try:
-            os.kill(self.process.pid, signal.SIGUSR1)
+            if pid is None:
+                return
+            os.kill(pid, signal.SIGUSR1)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + STACK_DUMP_WAIT
@@ -274,24 +314,71 @@ class _Worker:
 
     # ---- ending ----
 
+    def started(self):
+        """After the greeting: under ``os`` isolation, learn the namespace's pid 1 from bwrap's --info-fd."""
+        if self.info is None:
+            return
+        try:
+            info = json.loads(os.pread(self.info.fileno(), 4096, 0))
+            self.inner_pid = int(info["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            raise _Garbled("no process information from bwrap") from None
+        self.info.close()
+        self.info = None
+
+    def python_pid(self):
+        """The pid (as this process sees it) of the python running graded code, or None."""
+        if self.inner_pid is None:
+            return self.process.pid if self.sandbox.isolation != "os" else None
+        try:  # bwrap's init is pid 1 inside; the worker is its one child
+            with open(f"/proc/{self.inner_pid}/task/{self.inner_pid}/children") as f:
+                children = f.read().split()
+        except OSError:
+            return None
+        return int(children[0]) if children and self._ours(self.inner_pid) else None
+
+    def _ours(self, pid):
+        """Whether ``pid`` is still bwrap's child (not a recycled pid): its parent is our bwrap process."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1]) == self.process.pid
+        except (OSError, ValueError, IndexError):
+            return False
+
     def alive(self):
         return self.process.poll() is None
+
+    def wait(self, timeout):
+        """The worker's exit status (``-N``: killed by signal N), or None if it is still running after ``timeout``."""
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if self.sandbox.isolation == "os" and code > 128:
+            code = 128 - code  # bwrap says "killed by signal N" as 128 + N
+        return code
 
     def stop(self):
         """SIGKILL the worker's process group and reap it, within KILL_TIMEOUT; returns its exit code."""
         if self.process.poll() is None:
+            # os: killing the namespace's pid 1 ends every process in it, whatever session it made
+            if self.inner_pid is not None and self._ours(self.inner_pid):
+                try:
+                    os.kill(self.inner_pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        try:
-            code = self.process.wait(timeout=KILL_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = self.wait(KILL_TIMEOUT)
         for fd in (self.request_fd, self.reply_fd):
             if fd >= 0:
                 os.close(fd)
         self.request_fd = self.reply_fd = -1
+        if self.info is not None:
+            self.info.close()
+            self.info = None
         shutil.rmtree(self.scratch, ignore_errors=True)
         return code
 
@@ -307,12 +394,18 @@ class Sandbox:
     scenarios only, and the reference never shares a process with graded code
     that could borrow it.
 
+    ``isolation`` is the mode workers run under (``os``, ``user``,
+    ``self-check``; by default ``isolation.choose()``: the environment's
+    choice, else the strongest this machine gives). Under ``os`` and ``user``
+    they grade a copy of the submission's module files, and
+    ``graded_files`` holds its hashes.
+
     ``call_timeout`` defaults to ``$MICROGRAD_KIT_CALL_TIMEOUT`` or 5 s, and
     ``memory_mb`` (a worker's address space) to ``$MICROGRAD_KIT_MEMORY_MB``
     or 1024; an import gets ``import_timeout`` (by default the call timeout).
     """
 
-    def __init__(self, folder, *, isolation="self-check", call_timeout=None, import_timeout=None,
+    def __init__(self, folder, *, isolation=None, call_timeout=None, import_timeout=None,
                  start_timeout=10.0, memory_mb=None, output_limit=8 * 1024 * 1024, cpu_seconds=300):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
@@ -321,9 +414,20 @@ class Sandbox:
             call_timeout = _setting("MICROGRAD_KIT_CALL_TIMEOUT", DEFAULT_CALL_TIMEOUT)
         if memory_mb is None:
             memory_mb = int(_setting("MICROGRAD_KIT_MEMORY_MB", DEFAULT_MEMORY_MB))
+        if isolation is None:  # $MICROGRAD_KIT_ISOLATION, else the strongest this machine gives
+            isolation = isolation_modes.choose()
         if isolation not in IMPLEMENTED:
             raise ValueError(f"this sandbox cannot run workers under isolation {isolation!r}")
         self.isolation = isolation
+        # where workers find the submission, and where the bytes they grade are (a copy, under os and user)
+        self.inside_folder = INSIDE_SUBMISSION if isolation == "os" else str(self.folder)
+        self.graded_folder = str(self.folder)
+        self.graded_files = None  # os, user: {file name: sha256 or None} of the copy the workers graded
+        self.python = sys.executable
+        self.worker_dir = str(WORKER_DIR)
+        self.worker_user = None
+        self._refused = {}  # module -> why its file was not copied in (a link out of the folder, too large)
+        self._reference_sources = {}
         self.call_timeout = call_timeout
         self.import_timeout = call_timeout if import_timeout is None else import_timeout
         self.start_timeout = start_timeout
@@ -332,8 +436,11 @@ class Sandbox:
         self.cpu_seconds = cpu_seconds
         self.flags = []  # [{"module", "reason"}]: what graded code was caught attempting
         self._flag_intake = Intake(self.flags)  # de-duplicated and capped: graded code chooses how many
-        self.run_dir = None  # holds each worker's own scratch folder, which the others may not touch
+        self.run_dir = None  # the run's folder: workers/ (each worker's scratch), worker/ and submission/ (copies)
+        self.workers_dir = None
         self._workers = {}
+        self._spare = None  # a blank worker, started ahead of need
+        self._started = None  # user isolation: when the run began, in clock ticks since boot
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
@@ -342,7 +449,10 @@ class Sandbox:
             key = (scenarios.module_of(scenario), reference)
         except LookupError as error:
             raise RuntimeError(f"the grader asked for a scenario that does not exist: {error}") from None
-        graded = [m for m in modules if m not in reference]
+        if set(modules) & set(reference):  # a worker never holds the answer to what it grades
+            raise RuntimeError(f"the grader asked to grade {sorted(set(modules) & set(reference))} "
+                               "on the reference's own copy")
+        graded = list(modules)
         for module in graded:  # an import's fate is the same in every worker: charged once per grade
             if (reference, module) in self._failed_modules:
                 raise self._failed_modules[(reference, module)]
@@ -451,10 +561,7 @@ class Sandbox:
 
     def _death(self, worker):
         """What ended a worker whose pipe closed, as an exception; the worker is stopped."""
-        try:  # a process that ended closes its pipe a moment before it can be reaped
-            code = worker.process.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = worker.wait(0.5)  # a process that ended closes its pipe a moment before it can be reaped
         if code is None or code == CHANNEL_BROKEN:  # graded code closed its end of the channel
             worker.stop()
             what = "closed the channel to the grader"
@@ -498,17 +605,29 @@ class Sandbox:
         if worker is not None:
             self._discard(key)
         if self.run_dir is None:
-            _sweep_stale_runs()
-            self.run_dir = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+            self._prepare_run()
+        if self.isolation == "user":
+            isolation_modes.remove_user_files(self.worker_user)
         # An alarm or Ctrl-C landing inside Popen, after the fork, would lose the child: hold them off
         # until the worker is in hand, and stop it if one then arrives.
         worker, mask = None, _hold_interrupts()
         try:
-            worker = _Worker(self, key)
+            worker, self._spare = self._spare, None
+            if worker is not None and not worker.alive():
+                worker.stop()
+                worker = None
+            if worker is None:
+                worker = _Worker(self)
+            self._spare = _Worker(self)  # boots (a namespace, an interpreter) while this one works
             _release_interrupts(mask)
-            ready = worker.receive(time.monotonic() + self.start_timeout)
+            worker.configure(key)
+            deadline = time.monotonic() + self.start_timeout
+            worker.send(worker.config, deadline)
+            del worker.config
+            ready = worker.receive(deadline)
             if ready != {"ready": True}:
                 raise _Garbled("no greeting")
+            worker.started()
         except (_Hung, _Died, _Garbled) as error:
             worker.stop()
             raise RuntimeError(f"the grader could not start a process to run graded code "
@@ -530,9 +649,78 @@ class Sandbox:
     def close(self):
         for key in list(self._workers):
             self._discard(key)
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.stop()
+        if self.isolation == "user" and self.run_dir is not None:
+            isolation_modes.end_user_processes(self.worker_user, self._started)  # a child that left its session too
         if self.run_dir is not None:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
+
+    # ---- the run folder: what workers see under os and user isolation ----
+
+    def _prepare_run(self):
+        """The run folder; under os and user isolation, with the worker files and the submission copied in.
+
+        Workers then need nothing of the kit: under ``os`` they see this copy
+        alone, under ``user`` the kit is unreadable to them.
+        """
+        _sweep_stale_runs()
+        run_dir = tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-")
+        self.workers_dir = os.path.join(run_dir, "workers")  # each worker's scratch folder, off limits to the others
+        os.mkdir(self.workers_dir, 0o711)
+        if self.isolation == "self-check":
+            self.run_dir = run_dir
+            return
+        try:
+            if self.isolation == "user":
+                self.worker_user = isolation_modes.worker_user()
+                if self.worker_user is None:
+                    raise isolation_modes.Unavailable(
+                        "isolation 'user': there is no unprivileged user to run workers as")
+                self.python = isolation_modes.prepare_user_mode(self.worker_user)
+                self._started = isolation_modes.boot_ticks() - 1  # (a tick early: rounding)
+                isolation_modes.remove_user_files(self.worker_user)  # what an earlier run left
+                os.chmod(run_dir, 0o711)  # the workers may pass through, not list it
+            else:
+                self.python = isolation_modes.real_python()
+            worker_dir = os.path.join(run_dir, "worker")
+            os.mkdir(worker_dir, 0o755)
+            os.mkdir(os.path.join(worker_dir, "__pycache__"), 0o755)
+            # the compiled caches too, with the sources' times, so that they stay valid: no worker compiles
+            caches = sorted((WORKER_DIR / "__pycache__").glob(f"*.{sys.implementation.cache_tag}.pyc"))
+            for path in sorted(WORKER_DIR.glob("*.py")) + caches:
+                copy = os.path.join(worker_dir, os.path.relpath(path, WORKER_DIR))
+                shutil.copy2(path, copy)
+                os.chmod(copy, 0o644)
+            self.worker_dir = worker_dir if self.isolation == "user" else INSIDE_WORKER
+            self.graded_folder = os.path.join(run_dir, "submission")
+            if self.isolation == "user":
+                self.inside_folder = self.graded_folder
+            self.graded_files, refused = _copy_submission(self.folder, self.graded_folder)
+            for module, (why, flag) in refused.items():
+                self._refused[module] = why
+                if flag:
+                    self.flags.append({"module": module, "reason": f"{module}.py {flag}"})
+        except BaseException:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
+        self.run_dir = run_dir
+
+    def _new_scratch(self):
+        """A worker's own empty folder, writable by the worker alone."""
+        scratch = tempfile.mkdtemp(prefix="worker-", dir=self.workers_dir)
+        if self.isolation == "user":
+            os.chown(scratch, *self.worker_user)
+        return scratch
+
+    def _reference_source(self, name):
+        """``(path shown, source)`` of a reference module a worker runs instead of the submission's."""
+        if name not in self._reference_sources:
+            path = REFERENCE_DIR / f"{name}.py"
+            self._reference_sources[name] = (str(path), path.read_text(encoding="utf-8"))
+        return self._reference_sources[name]
 
     def __enter__(self):
         return self
@@ -542,6 +730,100 @@ class Sandbox:
 
 
 RUN_PREFIX = "micrograd-kit-run-"  # then the grading process's pid
+
+
+def bwrap_command(sandbox, scratch, info_fd, env):
+    """bwrap's arguments for one worker under ``os`` isolation (see ``grader/README.md``).
+
+    It sees the interpreter and the system libraries read-only, its own
+    files at /worker, the submission's copy at /submission, its scratch at
+    /scratch, and private, bounded /tmp and /dev/shm; nothing of the kit,
+    the network or other processes. Everything it starts dies with it.
+    """
+    command = [isolation_modes.bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+               "--uid", "65534", "--gid", "65534", "--hostname", "worker", "--clearenv"]
+    for name, value in env.items():
+        command += ["--setenv", name, INSIDE_SCRATCH if name == "TMPDIR" else value]
+    command += isolation_modes.system_mounts()
+    command += ["--ro-bind", os.path.join(sandbox.run_dir, "worker"), INSIDE_WORKER,
+                "--ro-bind", sandbox.graded_folder, INSIDE_SUBMISSION,
+                "--bind", scratch, INSIDE_SCRATCH,
+                "--proc", "/proc", "--dev", "/dev",
+                "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
+                "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm",
+                "--chdir", INSIDE_SCRATCH, "--info-fd", str(info_fd), "--"]
+    return command
+
+
+def _as_user(user):
+    """``preexec_fn`` for ``user`` isolation: fixed addresses, then the unprivileged user, no groups."""
+    uid, gid = user
+
+    def become():
+        if _personality:
+            _personality(ADDR_NO_RANDOMIZE)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    return become
+
+
+def _copy_submission(folder, copy):
+    """Copy the submission's module files into ``copy``; ``(hashes, refused)``.
+
+    ``hashes`` maps each file name to the sha256 of the bytes copied (None
+    for a missing file): what the workers grade. ``refused`` maps a module to
+    ``(why, flag)`` for a file not copied: a link out of the folder, a
+    hard link to the reference, something not a file, or too large; ``flag``
+    is the honesty flag's reason when the file is the reference's or the grader's.
+    """
+    import hashlib
+
+    os.mkdir(copy, 0o755)
+    real_folder = os.path.realpath(folder)
+    protected = {}
+    for kit_dir in (REFERENCE_DIR, GRADER_DIR, WORKER_DIR):
+        for path in kit_dir.glob("*.py"):
+            st = path.stat()
+            protected[(st.st_dev, st.st_ino)] = path
+    hashes, refused = {}, {}
+    for name in (*MODULES, "__init__"):
+        source = os.path.join(folder, f"{name}.py")
+        real = os.path.realpath(source)
+        try:
+            st = os.stat(real)
+        except OSError:
+            hashes[f"{name}.py"] = None
+            continue
+        why = flag = None
+        kit_file = protected.get((st.st_dev, st.st_ino))
+        if kit_file is not None and os.path.realpath(kit_file) == real:
+            kit_file = None  # grading reference/ itself (--impl reference): its own files
+        if os.path.commonpath([real, real_folder]) != real_folder or kit_file is not None:
+            why = f"{name}.py leads outside the submission folder"
+            shown = os.path.relpath(kit_file or real, KIT_ROOT)
+            if kit_file is not None or any(Path(real).is_relative_to(p) for p in PROTECTED_DIRS):
+                flag = f"tried to read {shown}"
+        elif not os.path.isfile(real):
+            why = f"{name}.py is not a regular file"
+        elif st.st_size > MAX_MODULE_BYTES:
+            why = f"{name}.py is larger than {MAX_MODULE_BYTES // (1024 * 1024)} MB"
+        if why is None:
+            with open(real, "rb") as f:
+                data = f.read(MAX_MODULE_BYTES + 1)
+            if len(data) > MAX_MODULE_BYTES:
+                why = f"{name}.py is larger than {MAX_MODULE_BYTES // (1024 * 1024)} MB"
+        if why is not None:
+            hashes[f"{name}.py"] = None
+            if name in MODULES:
+                refused[name] = (f"the grader does not let graded code read {name}.py: {why}", flag)
+            continue
+        hashes[f"{name}.py"] = hashlib.sha256(data).hexdigest()
+        target = os.path.join(copy, f"{name}.py")
+        with open(target, "xb") as f:
+            f.write(data)
+        os.chmod(target, 0o644)
+    return hashes, refused
 
 
 def _sweep_stale_runs():

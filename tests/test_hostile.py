@@ -9,21 +9,27 @@ every stage not using a hostile module scores full marks). The static scan's
 own rules are tested at the end, on snippets.
 """
 
+import hashlib
 import importlib.util
 import json
 import marshal
+import os
 import shutil
+import tempfile
 import time
 import types
 from pathlib import Path
+from stat import S_IFDIR, S_IFMT, S_IFREG
 
 import jsonschema
 import pytest
 
+import isolation_modes
 from grader import api, honesty, scenarios
+from grader.isolation import MODES
 from grader.sandbox import GradedCodeError, Sandbox
 from grader.stages import BY_ID, MODULES
-from conftest import KIT_ROOT
+from conftest import KIT_ROOT, pristine_stub_sources
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "hostile"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.json").is_file())
@@ -38,25 +44,61 @@ SELFTESTS = {
 }
 
 
-def load_case(name):
-    return json.loads((CORPUS / name / "case.json").read_text())
+def load_case(name, mode=None):
+    """The case's expectations; under ``mode``, with its ``modes[mode]`` entries in place of the general ones.
+
+    A case a mode cannot stop says why in ``beyond[mode]``: under that mode
+    it is not run at all (under ``self-check`` it could kill the test run or
+    plant files in the kit). ``self-check`` is no sandbox; ``user`` cannot hide
+    what every user may read.
+    """
+    case = json.loads((CORPUS / name / "case.json").read_text())
+    if mode in case.get("beyond", {}):
+        pytest.skip(f"beyond {mode} isolation: {case['beyond'][mode]}")
+    return {**case, **case.get("modes", {}).get(mode, {})}
 
 
-def build(name, tmp_path):
-    """The case's submission folder: its own modules, the rest copied from reference/, links and planted files."""
-    case, source = load_case(name), CORPUS / name
+@pytest.fixture(params=MODES)
+def mode(request, monkeypatch):
+    """Each case runs under each isolation mode (see ``isolation_modes.py``)."""
+    return isolation_modes.use(request.param, monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def other_checkout():
+    """Another copy of the kit's answers on the same machine, readable by every user, as a second checkout is."""
+    folder = Path(tempfile.mkdtemp(prefix="micrograd-kit-other-checkout-", dir="/var/tmp"))
+    shutil.copytree(KIT_ROOT / "reference", folder / "reference", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def build(name, tmp_path, other_checkout=None):
+    """The case's submission folder: its own modules, the rest copied from reference/ (or the stubs),
+    links and planted files."""
+    case, source = json.loads((CORPUS / name / "case.json").read_text()), CORPUS / name
     folder = tmp_path / name
     folder.mkdir()
+    stubs = pristine_stub_sources()
+    places = {"{KIT}": str(KIT_ROOT), "{REPORT}": str(tmp_path / "report.json"),
+              "{OTHER}": str(other_checkout or "/nonexistent")}
     for module in MODULES:
         if module in case.get("missing", ()):
             continue
         if (source / f"{module}.py").exists():
             text = (source / f"{module}.py").read_text()
         else:
-            text = (KIT_ROOT / "reference" / f"{module}.py").read_text()
+            if module in case.get("stub", ()):
+                text = stubs[f"{module}.py"] + "\n"
+            else:
+                text = (KIT_ROOT / "reference" / f"{module}.py").read_text()
             if (source / f"{module}+.py").exists():
                 text += (source / f"{module}+.py").read_text()
-        (folder / f"{module}.py").write_text(text.replace("{KIT}", str(KIT_ROOT)))
+        for place, value in places.items():
+            text = text.replace(place, value)
+        (folder / f"{module}.py").write_text(text)
     shutil.copy(KIT_ROOT / "reference" / "__init__.py", folder / "__init__.py")
     for link, target in case.get("links", {}).items():
         path = folder / link
@@ -105,10 +147,10 @@ def report_schema():
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_in_sandbox(name, tmp_path, expected):
+def test_in_sandbox(name, tmp_path, expected, mode, other_checkout):
     """The hostile modules fail as the case says, a healthy one still answers like the reference, flags are exact."""
-    case = load_case(name)
-    folder = build(name, tmp_path)
+    case = load_case(name, mode)
+    folder = build(name, tmp_path, other_checkout)
     hostile = hostile_modules(case)
     healthy = next(m for m in ("derivatives", "engine", "nn", "train") if m not in hostile)
     start = time.monotonic()
@@ -145,16 +187,34 @@ def check_selftest(sandbox, case, module, expected):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
-    """A complete, valid report within the bound; the hostile stages lose points, every other stage scores full."""
-    case = load_case(name)
-    folder = build(name, tmp_path)
+def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema, mode, other_checkout, stub_grades):
+    """A complete, valid report within the bound; the hostile stages lose points, every other stage scores full.
+
+    Afterwards the kit and /dev/shm are as they were, nothing the submission
+    started is still running, the report stays as written, and a grade of the
+    pristine stubs scores what it scores on a clean machine.
+    """
+    case = load_case(name, mode)
+    folder = build(name, tmp_path, other_checkout)
     monkeypatch.setenv("MICROGRAD_KIT_CALL_TIMEOUT", str(case.get("timeout", CALL_TIMEOUT)))
     monkeypatch.setenv("MICROGRAD_KIT_MEMORY_MB", str(MEMORY_MB))
-    start = time.monotonic()
-    api.grade(folder, stages=case["grade"]["stages"], report_path=tmp_path / "report.json")
-    assert time.monotonic() - start < case["grade"]["seconds"]
-    document = json.loads((tmp_path / "report.json").read_text())
+    baseline = stub_grades(case["grade"]["stages"])  # (the first case of a mode grades the stubs now, first)
+    kit_before, shm_before = kit_snapshot(), shm_snapshot()
+    for _ in range(2 if case["grade"].get("twice") else 1):  # twice: what a run leaves behind must not help the next
+        start = time.monotonic()
+        api.grade(folder, stages=case["grade"]["stages"], report_path=tmp_path / "report.json")
+        assert time.monotonic() - start < case["grade"]["seconds"]
+        report_bytes = (tmp_path / "report.json").read_bytes()
+        check_report(case, json.loads(report_bytes), report_schema)
+    if case["grade"].get("linger"):  # what a process that outlived the run could do, it has had time to do
+        time.sleep(case["grade"]["linger"])
+    assert (tmp_path / "report.json").read_bytes() == report_bytes, "the report was rewritten after the grade"
+    assert kit_snapshot() == kit_before, "the kit changed"
+    assert shm_snapshot() == shm_before, "something was left in /dev/shm"
+    assert stub_grade(tmp_path / "later", case["grade"]["stages"]) == baseline
+
+
+def check_report(case, document, report_schema):
     jsonschema.validate(document, report_schema)
     grading = document["grading"]
     assert grading["errors"] == []  # nothing the submission did counts as the grader failing
@@ -163,7 +223,7 @@ def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
     for stage in grading["stages"]:
         uses_hostile = set(BY_ID[stage["id"]].modules) & hostile
         failures = [(c["name"], c["outcome"], c["message"]) for c in stage["checks"] if c["outcome"] != "passed"]
-        if not uses_hostile:
+        if not uses_hostile or stage["id"] in case["grade"].get("full", ()):
             assert stage["score"] == stage["max_score"], failures
             assert stage["id"] not in flagged
         elif stage["id"] in case["grade"].get("partial", ()):
@@ -172,6 +232,67 @@ def test_graded_end_to_end(name, tmp_path, monkeypatch, report_schema):
             assert stage["score"] < stage["max_score"], f"stage {stage['id']} earned points from a cheat"
         if set(BY_ID[stage["id"]].modules) & set(case.get("flags", ())):
             assert stage["id"] in flagged and stage["score"] == 0
+
+
+def kit_snapshot():
+    """Every entry of the kit (but its virtual environments): its kind, and a regular file's bytes' hash.
+
+    Compiled caches (``__pycache__``) change as the tests import things; there
+    only an entry that is not a regular file counts (a FIFO planted where a
+    ``.pyc`` would be read hangs every later run). ``.git`` is recorded by its
+    top-level entries' names and kinds.
+    """
+    snapshot = {}
+    for folder, dirs, files in os.walk(KIT_ROOT):
+        # .hypothesis: the grading process's own cache (hypothesis writes it there while grading)
+        dirs[:] = [d for d in dirs
+                   if d not in (".nox", ".hypothesis") and not (folder == str(KIT_ROOT) and d == ".git")]
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            kind = S_IFMT(st.st_mode)
+            if "__pycache__" in path and kind in (S_IFREG, S_IFDIR):
+                continue
+            digest = None
+            if kind == S_IFREG:
+                with open(path, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+            snapshot[os.path.relpath(path, KIT_ROOT)] = (kind, digest)
+    git = KIT_ROOT / ".git"
+    if git.exists():
+        entries = [git] if git.is_file() else list(git.iterdir())
+        snapshot[".git"] = sorted((p.name, S_IFMT(p.lstat().st_mode)) for p in entries)
+    return snapshot
+
+
+def shm_snapshot():
+    return sorted(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else []
+
+
+def stub_grade(folder, stages):
+    """The pristine stubs graded: each check's outcome and points."""
+    folder.mkdir(exist_ok=True)
+    for name, text in pristine_stub_sources().items():
+        (folder / name).write_text(text)
+    document = api.grade(folder, stages=stages)
+    return [(c["nodeid"], c["outcome"], c["points"]) for s in document["grading"]["stages"] for c in s["checks"]]
+
+
+@pytest.fixture(scope="module")
+def stub_grades(tmp_path_factory):
+    """What the stubs score, per mode and stages: graded once, before the first attack that asks for it.
+
+    Every case compares a later grade with it, so an attack that left
+    anything behind fails its own case, and the machine is clean for the next.
+    """
+    cache = {}
+
+    def grades(stages):
+        key = (os.environ.get("MICROGRAD_KIT_ISOLATION"), tuple(stages))
+        if key not in cache:
+            cache[key] = stub_grade(tmp_path_factory.mktemp("stubs"), stages)
+        return cache[key]
+    return grades
 
 
 def assert_plain(value):
@@ -198,10 +319,13 @@ def test_the_corpus_covers_every_case_of_the_issue():
         assert outcome in outcomes, outcome
     assert any(load_case(n).get("flags") and not load_case(n)["sandbox"] for n in CASES)  # caught at run time only
     keys = {"about", "missing", "links", "pyc", "order", "sandbox", "message", "flags", "reasons", "timeout",
-            "seconds", "grade"}
+            "seconds", "grade", "modes", "stub", "beyond"}
     for name in CASES:
         case = load_case(name)
-        assert set(case) <= keys and set(case["grade"]) <= {"stages", "partial", "seconds"}, name  # no typo
+        assert set(case.get("modes", {})) | set(case.get("beyond", {})) <= set(MODES) and all(
+            set(overrides) <= keys - {"modes", "about"} for overrides in case.get("modes", {}).values()), name
+        grade_keys = {"stages", "partial", "full", "seconds", "twice", "linger"}
+        assert set(case) <= keys and set(case["grade"]) <= grade_keys, name
         assert set(case["grade"]["stages"]) <= set(BY_ID)
         assert hostile_modules(case) <= set(MODULES)
 

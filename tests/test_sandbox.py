@@ -17,12 +17,20 @@ from pathlib import Path
 
 import pytest
 
+import isolation_modes
+from grader.isolation import MODES
 from grader.sandbox import (
     KIT_ROOT, REFERENCE_DIR, Crashed, Sandbox, TimedOut, TooMuchOutput,
 )
 
 SELFTESTS = (("selftest_engine", "engine", ()), ("selftest_nn", "nn", ("engine",)),
              ("selftest_train", "train", ("engine", "nn")), ("selftest_derivatives", "derivatives", ()))
+
+
+@pytest.fixture(autouse=True, params=MODES)
+def mode(request, monkeypatch):
+    """Every test here runs under each isolation mode (see ``isolation_modes.py``)."""
+    return isolation_modes.use(request.param, monkeypatch)
 
 
 def submission(tmp_path, **tails):
@@ -45,7 +53,9 @@ def alive(pid):
 
 
 def worker_pids(sandbox):
-    return [w.process.pid for w in sandbox._workers.values()]
+    """The sandbox's worker processes, the blank one started ahead of need included."""
+    spare = [sandbox._spare] if sandbox._spare is not None else []
+    return [w.process.pid for w in [*sandbox._workers.values(), *spare]]
 
 
 def worker_children():
@@ -189,8 +199,10 @@ GARBLES = {
 def test_a_garbled_channel_costs_one_call_and_nothing_else(tmp_path, garble):
     folder = submission(tmp_path, engine=f"""
         import json, os, struct, sys
-        _config = json.loads(sys.argv[1])
-        reply, request, fd_write = _config["reply_fd"], _config["request_fd"], os.write
+        _frame = sys._getframe()  # the worker's own frames hold its pipes' descriptors
+        while "reply_fd" not in _frame.f_locals:
+            _frame = _frame.f_back
+        reply, request, fd_write = _frame.f_locals["reply_fd"], _frame.f_locals["request_fd"], os.write
         def frame(body):
             return struct.pack("!Q", len(body)) + body
         def current_id():  # the worker's frames are graded code's to read
@@ -216,8 +228,11 @@ def test_a_garbled_channel_costs_one_call_and_nothing_else(tmp_path, garble):
 def test_closing_the_request_pipe_costs_no_other_call(tmp_path):
     """The worker answers, then cannot read its next request; that next call is not charged for it."""
     folder = submission(tmp_path, engine="""
-        import json, os, sys
-        _request = json.loads(sys.argv[1])["request_fd"]
+        import os, sys
+        _frame = sys._getframe()
+        while "request_fd" not in _frame.f_locals:
+            _frame = _frame.f_back
+        _request = _frame.f_locals["request_fd"]
         _honest_tanh = Value.tanh
         def _closing_tanh(self):
             os.close(_request)
@@ -291,7 +306,7 @@ def test_closing_ends_every_worker_within_its_deadline(tmp_path):
     for scenario, module, from_reference in SELFTESTS:
         sandbox.call(scenario, modules=(module,), from_reference=from_reference)
     pids, run_dir = worker_pids(sandbox), sandbox.run_dir
-    assert len(pids) == 3 and all(alive(p) for p in pids)
+    assert len(sandbox._workers) == 3 and all(alive(p) for p in pids)
     start = time.monotonic()
     sandbox.close()
     assert time.monotonic() - start < 2
@@ -379,8 +394,11 @@ def test_reading_the_grading_process_is_flagged(tmp_path):
         assert sandbox.flags[0]["reason"] == "derivatives.py tried to read /proc/<the grading process>/environ"
 
 
-def test_looking_into_a_sibling_worker_is_flagged(tmp_path):
-    """A stage-4 worker holds the reference engine: another worker may not read its /proc files (its output...)."""
+def test_looking_into_a_sibling_worker_is_flagged(tmp_path, mode):
+    """A stage-4 worker holds the reference engine: another worker may not read its /proc files (its output...).
+
+    Under ``os`` isolation the sibling is not even there to look at (a PID namespace of its own).
+    """
     folder = submission(tmp_path, derivatives="""
         import os
         _honest = lecture_gradients
@@ -399,8 +417,12 @@ def test_looking_into_a_sibling_worker_is_flagged(tmp_path):
     """)
     with Sandbox(folder) as sandbox:
         sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))
-        (folder / "sibling.txt").write_text(str(sandbox._workers[("selftest", ("engine",))].process.pid))
+        sibling = sandbox._workers[("selftest", ("engine",))].python_pid()
+        (Path(sandbox.graded_folder) / "sibling.txt").write_text(str(sibling))  # the folder the workers read
         assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
+        if mode == "os":
+            assert sandbox.flags == []
+            return
         assert {f["module"] for f in sandbox.flags} == {"derivatives"}
         assert any("tried to read a process's memory" in f["reason"] for f in sandbox.flags)
         assert "derivatives.py tried to read /proc/<another process>/cmdline" in [f["reason"] for f in sandbox.flags]

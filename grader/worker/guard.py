@@ -255,20 +255,52 @@ def _flag(reason, folder_prefix, reply_fd, pack, culprit=_culprit, translate=str
         pass
 
 
+def _absolute(name, cwd, startswith=str.startswith, split=str.split, join=str.join):
+    """``name`` as an absolute path, ``.`` and ``..`` worked out from its text alone."""
+    if not startswith(name, "/"):
+        name = cwd + "/" + name
+    parts = []
+    for part in split(name, "/"):
+        if part == "..":
+            parts[-1:] = []
+        elif part not in ("", "."):
+            parts += [part]
+    return "/" + join("/", parts)
+
+
+def _named_zone(absolute, watched, startswith=str.startswith):
+    """The zone of the innermost watched folder whose name ``absolute`` starts with, or None."""
+    for prefix, zone in watched:  # longest first
+        if startswith(absolute + "/", prefix):
+            return zone
+    return None
+
+
 def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, flag=_flag, shown=_shown,
+                absolute=_absolute, named_zone=_named_zone,
                 rpartition=str.rpartition, partition=str.partition, startswith=str.startswith,
                 error=PermissionError, scratch=SCRATCH, other_process=OTHER_PROCESS,
-                flagged_writes=FLAGGED_WRITES, flagged_reads=FLAGGED_READS):
+                flagged_writes=FLAGGED_WRITES, flagged_reads=FLAGGED_READS, unknown=(None, OUTSIDE, KIT)):
     """Raise PermissionError (after flagging it, when it looks like cheating) unless the access is allowed.
 
     ``place`` is the arming-time tuple (zones, /dev/null's identity, /proc's
-    device, graded folder prefix, prefixes for ``_shown``, reply fd, pack).
+    device, graded folder prefix, prefixes for ``_shown``, reply fd, pack,
+    the watched folders by name, the working folder). Under ``os`` and
+    ``user`` isolation the kit is out of sight (it does not exist, or cannot
+    be looked into), so where identities find nothing of the grader's, the
+    path's name is judged too: reaching for the reference by its place is
+    the same attempt in every mode.
     """
-    zones, devnull, proc_device, folder_prefix, prefixes, reply_fd, pack = place
+    zones, devnull, proc_device, folder_prefix, prefixes, reply_fd, pack, watched, cwd = place
     name = text(path)
     if name is None:
         raise error("the grader only lets graded code open files by plain str or bytes paths")
     (here, there), target, resolved = locate(name, zones)
+    named = absolute(name, cwd)
+    by_name = named_zone(named, watched)
+    if here in unknown and there in unknown and by_name is not None:
+        here, resolved = by_name, named
+    shown_name = named if by_name in flagged_reads else name
     if target is not None and target[0] == proc_device and "mem" in (rpartition(name, "/")[2],
                                                                      rpartition(resolved, "/")[2]):
         flag("tried to read a process's memory", folder_prefix, reply_fd, pack)
@@ -284,7 +316,7 @@ def _judge_path(path, writing, is_os_open, place, text=_text, locate=_locate, fl
             rest = partition(name[6:], "/")[2] if startswith(name, "/proc/") else "..."
             shown_path = "/proc/<another process>/" + rest
         else:
-            shown_path = shown(name if here in flagged_reads else resolved, prefixes)
+            shown_path = shown(shown_name if here in flagged_reads else resolved, prefixes)
         flag(f"tried to read {shown_path}", folder_prefix, reply_fd, pack)
         raise error(f"the grader does not let graded code read {name}")
     if is_os_open and target is not None and target[2]:
@@ -296,7 +328,7 @@ def _hook(event, args, place=None, own_pid=None, judge=_judge_path, flag=_flag, 
           refused=types.MappingProxyType(REFUSED_EVENTS), prefixes=REFUSED_PREFIXES,
           blocked_imports=types.MappingProxyType(BLOCKED_IMPORTS), forbidden=FORBIDDEN_PACKAGES,
           path_writes=types.MappingProxyType(PATH_WRITES), guarded=GUARDED_ATTRIBUTES,
-          write_flags=WRITE_FLAGS, error=PermissionError, import_error=ImportError, guard_file=None):
+          write_flags=WRITE_FLAGS, error=PermissionError, import_error=ImportError, text=_text, guard_file=None):
     """The audit hook; ``place`` and ``own_pid`` are bound at arming (see ``_make_hook``)."""
     if event == "open":
         path, mode, flags = args
@@ -322,6 +354,12 @@ def _hook(event, args, place=None, own_pid=None, judge=_judge_path, flag=_flag, 
         for index in paths:
             if type_of(args[index]) is not int_type:
                 judge(args[index], True, False, place)
+    elif event == "sqlite3.connect":  # SQLite opens (and creates) its file itself, with no "open" event
+        database = args[0]
+        if type_of(database) is not int_type and database not in ("", ":memory:", b"", b":memory:"):
+            if startswith(text(database) or "", "file:"):  # a URI: SQLite, not the path, says which file
+                raise error("the grader does not let graded code open SQLite databases by URI")
+            judge(database, True, False, place)
     elif event == "os.kill":
         if args[0] != own_pid:
             raise error("the grader does not let graded code send signals to other processes")
@@ -339,7 +377,11 @@ def _make_hook(config, pack):
     prefixes = ((config["kit_root"].rstrip("/") + "/", "", False),
                 (config["run_dir"].rstrip("/") + "/", "<another worker's folder>/", True),
                 (f"/proc/{os.getppid()}/", "/proc/<the grading process>/", False))
+    kit = config["kit_root"].rstrip("/") + "/"
+    watched = [(path.rstrip("/") + "/", PROTECTED) for path in config["protected"]]
+    watched += [(config["run_dir"].rstrip("/") + "/", OTHER_WORKERS), (kit, KIT)]
+    watched = tuple(sorted(watched, key=lambda entry: -len(entry[0])))
     place = (_zones(config), _identity("/dev/null"), proc and proc[0], config["folder"].rstrip("/") + "/",
-             prefixes, config["reply_fd"], pack)
+             prefixes, config["reply_fd"], pack, watched, os.getcwd())
     defaults = (place, os.getpid()) + _hook.__defaults__[2:-1] + (_hook.__code__.co_filename,)
     return types.FunctionType(_hook.__code__, {}, "guard_hook", defaults)

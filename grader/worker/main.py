@@ -1,10 +1,12 @@
 """The process that runs graded code: it loads a submission and runs scenarios on it.
 
-Started by ``sandbox.py`` (``python -s -S -P -B -u -X utf8 main.py CONFIG``,
-with a clean environment) and spoken to over two pipes (length-prefixed
-JSON). Before any graded code loads it reads what it needs from the grader
-and the reference, then arms ``guard`` (limits and an audit hook) and drops
-the grader from ``sys.path`` and ``sys.modules``. Whatever the graded code
+Started by ``sandbox.py`` (``python -s -S -P -B -u -X utf8 main.py REQUEST_FD``,
+with a clean environment, under the isolation of ``grader/isolation.py``) and
+spoken to over two pipes (length-prefixed JSON). The first message is its
+configuration, with the reference sources it may run (never read from the
+kit: under ``os`` and ``user`` isolation the kit is out of its sight). Before
+any graded code loads it arms ``guard`` (limits and an audit hook) and drops
+its own modules from ``sys.path`` and ``sys.modules``. Whatever the graded code
 does here, it cannot reach the process that scores it and writes the report:
 all it can do is answer a question, wrongly, slowly, or not at all.
 
@@ -80,10 +82,11 @@ class _Loader:
     the reference engine, so it is graded on its own).
     """
 
-    def __init__(self, folder, modules, reference_sources):
+    def __init__(self, folder, modules, reference_sources, refused):
         self.folder = folder
         self.modules = frozenset(modules)
         self.reference_sources = reference_sources
+        self.refused = refused  # module -> why the grader did not copy its file in (os, user isolation)
 
     def find_spec(self, fullname, path=None, target=None):
         package, _, name = fullname.rpartition(".")
@@ -98,6 +101,8 @@ class _Loader:
         name = module.__name__.rpartition(".")[2]
         if name in self.reference_sources:
             path, source = self.reference_sources[name]
+        elif name in self.refused:
+            raise PermissionError(self.refused[name])
         else:
             path = os.path.join(self.folder, name + ".py")
             if not os.path.isfile(path):
@@ -116,12 +121,12 @@ class Implementation:
     relatively, through ``_Loader``.
     """
 
-    def __init__(self, folder, modules, reference_sources):
+    def __init__(self, folder, modules, reference_sources, refused):
         package = types.ModuleType(PACKAGE)
         package.__path__ = []
         package.__package__ = PACKAGE
         sys.modules[PACKAGE] = package
-        sys.meta_path.insert(0, _Loader(folder, modules, reference_sources))
+        sys.meta_path.insert(0, _Loader(folder, modules, reference_sources, refused))
         self.folder = folder
         self.failed = {}
 
@@ -236,23 +241,40 @@ def _hide_grader(grader_dir, reference_sources):
     sys.path[:] = [p for p in sys.path if p != grader_dir]
 
 
+def _undumpable():
+    """No other process of the same user may read this one's memory (``/proc/PID/mem``, ptrace).
+
+    Under ``user`` isolation every worker runs as the same unprivileged user,
+    and a stage 4 worker holds the reference engine. ctypes leaves
+    ``sys.modules`` afterwards, so graded code importing it meets the guard.
+    """
+    import ctypes
+
+    PR_SET_DUMPABLE = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+    for name in [name for name in sys.modules if name == "ctypes" or name.startswith(("ctypes.", "_ctypes"))]:
+        del sys.modules[name]
+
+
 def main():
     signal.pthread_sigmask(signal.SIG_SETMASK, ())  # the grading process held some off while starting us
-    config = json.loads(sys.argv[1])
-    request_fd, reply_fd = config["request_fd"], config["reply_fd"]
+    request_fd = int(sys.argv[1])
+    config = receive(request_fd)  # not in argv, which any process of the same machine can read
+    if config is None:
+        return
+    reply_fd = config["reply_fd"]
     grader_dir = os.path.dirname(os.path.abspath(__file__))
-    reference_sources = {}
-    for name in config["from_reference"]:
-        path = os.path.join(config["reference"], name + ".py")
-        with open(path) as f:
-            reference_sources[name] = (path, f.read())
+    reference_sources = {name: tuple(entry) for name, entry in config.pop("reference_sources").items()}
+    if config.get("undumpable"):
+        _undumpable()
     scenarios = _load_scenarios(grader_dir, config["scenarios"])
     import guard
 
     _hide_grader(grader_dir, reference_sources)
     guard.arm(config, HEADER.pack)
     del guard
-    impl = Implementation(config["folder"], config["modules"], reference_sources)
+    impl = Implementation(config["folder"], config["modules"], reference_sources, config.get("refused", {}))
     send(reply_fd, {"ready": True})
     while True:
         try:

@@ -7,7 +7,11 @@ def _smuggling_backward(self):
     """Run the reference engine another worker left in its scratch folder, if any can be read."""
     here = os.getcwd()
     run_dir = os.path.dirname(here)
-    for name in sorted(os.listdir(run_dir)):
+    try:
+        names = sorted(os.listdir(run_dir))
+    except OSError:  # under user isolation the folder of scratch folders cannot be listed
+        names = []
+    for name in names:
         try:
             with open(os.path.join(run_dir, name, "engine_source.py")) as f:
                 exec(f.read(), {})
