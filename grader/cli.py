@@ -179,7 +179,7 @@ def _publish(document, args, shown=None, printed=()):
               file=sys.stderr)
         return GRADER_FAILED
     shown = shown or document
-    html_written = _write_html(document, args.report, shown)
+    html_written = write_html(document, args.report, shown)
     try:
         text = terminal.render(shown, style=terminal.style_for(sys.stdout), verbose=args.verbose,
                                report_path=_shown(args.report), shown=printed, note=_site_note())
@@ -242,7 +242,7 @@ def html_path(report_path):
         report_path.with_name(report_path.name + ".html")
 
 
-def _write_html(document, report_path, graded):
+def write_html(document, report_path, graded):
     """Add ``graded`` to the student's history (default report only), then write the HTML report.
 
     Returns the HTML report's path, or None after saying why it could not be written.
@@ -331,7 +331,7 @@ def _grader_crashed(error, args, *, folder, student_id):
                                                message=message, budget_s=args.time_budget or api.DEFAULT_BUDGET_S)
             report.write(document, args.report)
             print(f"A report marking the failure was written to {_shown(args.report)}.", file=sys.stderr)
-            _write_html(document, args.report, graded=None)  # the kit's failure is no step in the history
+            write_html(document, args.report, graded=None)  # the kit's failure is no step in the history
         except Exception as failure:
             print(f"No report was written: {failure}", file=sys.stderr)
     return GRADER_FAILED

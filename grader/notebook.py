@@ -46,7 +46,7 @@ def grade(line=""):
                          f"{getattr(error, 'strerror', None) or error}") from None
     # the HTML report and the student's history, exactly as `nox -s grade` writes them; None (and a
     # warning on stderr) when the page could not be written: the terminal's text shows the grade then
-    page = cli._write_html(document, DEFAULT_REPORT, graded=document)
+    page = cli.write_html(document, DEFAULT_REPORT, graded=document)
     display(HTML(terminal_text(document) if page is None else framed(page.read_text(encoding="utf-8"))))
 
 

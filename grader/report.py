@@ -7,6 +7,7 @@ so that grading needs no ``jsonschema``).
 
 import importlib.util
 import json
+import os
 import platform
 import sys
 from datetime import datetime, timezone
@@ -139,9 +140,40 @@ def now():
 
 
 def write(document, path):
-    """Write the report atomically: a run killed halfway leaves the previous report whole."""
-    text = json.dumps(document, indent=2, allow_nan=False, default=str) + "\n"
+    """Write the report atomically: a run killed halfway leaves the previous report whole.
+
+    The file is made to travel: it is handed in, so no local path goes in it (see ``portable``).
+    """
+    text = json.dumps(portable(document), indent=2, allow_nan=False, default=str) + "\n"
     write_atomic(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def portable(document):
+    """The document with no path of this machine in it: the kit's own files (docs links into the
+    built site included) relative to the kit, the interpreter's and the home folder's shortened.
+
+    Only what is written changes; the terminal and the HTML page, read here, keep links that open.
+    """
+    kit = str(KIT_ROOT)
+    swaps = [(KIT_ROOT.as_uri() + "/", ""), (kit + os.sep, ""), (sys.prefix + os.sep, "<python>/"),
+             (sys.base_prefix + os.sep, "<python>/")]
+    if Path.home() != Path("/"):
+        swaps.append((str(Path.home()) + os.sep, "~/"))
+
+    def clean(value):
+        if isinstance(value, str):
+            if value == kit:
+                return "."
+            for local, shown in swaps:
+                value = value.replace(local, shown)
+            return value
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    return clean(document)
 
 
 def _version(module_name, distribution):

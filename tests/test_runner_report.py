@@ -7,7 +7,9 @@ the kit's real checks.
 
 import hashlib
 import json
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from runner_support import CONFTEST, KIT_ROOT, toy_checks, toy_folder, validate
@@ -218,3 +220,18 @@ def test_the_report_never_records_a_full_local_path(tmp_path):
     assert str(tmp_path) not in json.dumps(grading)
     assert report.shown_path(KIT_ROOT / "student") == "student"
     assert report.shown_path(KIT_ROOT / "tests" / "corpus") == "tests/corpus"
+
+
+def test_the_written_report_holds_no_path_of_this_machine(tmp_path, pristine_stubs):
+    """Handed in, a report must not say where the kit, the interpreter or the home folder are:
+    docs links into the built site, pytest's own tracebacks and its root are written relative."""
+    folder = toy_folder(tmp_path / "work", source=pristine_stubs)
+    document = api.grade(folder, stages=["0", "5"])
+    assert any(c["docs"] for s in document["grading"]["stages"] for c in s["checks"])
+    report.write(document, tmp_path / "r.json")
+    text = (tmp_path / "r.json").read_text()
+    validate(json.loads(text))
+    for local in {str(KIT_ROOT), KIT_ROOT.as_uri(), sys.prefix, sys.base_prefix, str(Path.home())} - {"/"}:
+        assert local not in text, local
+    assert json.loads(text)["grading"]["stages"][0]["docs"] in (
+        document["grading"]["stages"][0]["docs"], "site/stages/0-derivatives/index.html")

@@ -30,6 +30,7 @@ LINEAR_SIZES, TIMING_REPEATS = (100, 1000), 3
 # large ratio and one that grew: noise never does both.
 MAX_SLOWDOWN, MAX_GROWTH = 30.0, 3.0
 TIMING_TIMEOUT = 20.0
+TIMING_ROUNDS = 3  # measured again before failing: only code that is slower every time fails
 
 
 def backprop_hint(spec, got):
@@ -198,22 +199,24 @@ def test_linear_time(sandbox, ref):
     small, large = LINEAR_SIZES
     case = f"backward() on balanced trees of sums over {small} and {large} leaves, timed against " \
            "a linear walk of the same trees (every node's _backward called once, in the order the trees were built)"
-    try:
-        times = sandbox.call("backward_timing", sizes=list(LINEAR_SIZES), repeats=TIMING_REPEATS,
-                             timeout=TIMING_TIMEOUT, **ENGINE)
-    except RaisedException as error:
-        raise raised(error, "backward()", "raised-exception", case) from None
-    except TimedOut:
-        raise CheckFailed(f"backward() on a tree of {2 * large} nodes took longer than {TIMING_TIMEOUT:g} s",
-                          expected="a few milliseconds", got=f"over {TIMING_TIMEOUT:g} s",
-                          hint="quadratic-topo", case=case) from None
-    slowdown = [yours / max(grader, 1e-9) for yours, grader in zip(times["yours"], times["grader"])]
-    if slowdown[1] > MAX_SLOWDOWN and slowdown[1] > MAX_GROWTH * slowdown[0]:
-        # no measured numbers in the verdict: the same code must get the same report every run
-        raise CheckFailed(f"your backward() falls behind a linear walk of the same tree as the tree grows, "
-                          f"from {2 * small} to {2 * large} nodes: its time grows faster than the graph",
-                          expected=f"at most {MAX_SLOWDOWN:g} times a linear walk's time",
-                          got="more, and more the larger the graph", hint="quadratic-topo", case=case)
+    for _ in range(TIMING_ROUNDS):  # a busy machine can fake the pattern once, not every round
+        try:
+            times = sandbox.call("backward_timing", sizes=list(LINEAR_SIZES), repeats=TIMING_REPEATS,
+                                 timeout=TIMING_TIMEOUT, **ENGINE)
+        except RaisedException as error:
+            raise raised(error, "backward()", "raised-exception", case) from None
+        except TimedOut:
+            raise CheckFailed(f"backward() on a tree of {2 * large} nodes took longer than {TIMING_TIMEOUT:g} s",
+                              expected="a few milliseconds", got=f"over {TIMING_TIMEOUT:g} s",
+                              hint="quadratic-topo", case=case) from None
+        slowdown = [yours / max(grader, 1e-9) for yours, grader in zip(times["yours"], times["grader"])]
+        if not (slowdown[1] > MAX_SLOWDOWN and slowdown[1] > MAX_GROWTH * slowdown[0]):
+            return
+    # no measured numbers in the verdict: the same code must get the same report every run
+    raise CheckFailed(f"your backward() falls behind a linear walk of the same tree as the tree grows, "
+                      f"from {2 * small} to {2 * large} nodes: its time grows faster than the graph",
+                      expected=f"at most {MAX_SLOWDOWN:g} times a linear walk's time",
+                      got="more, and more the larger the graph", hint="quadratic-topo", case=case)
 
 
 @pytest.mark.points(3)
