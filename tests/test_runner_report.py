@@ -193,7 +193,7 @@ def test_the_reference_scores_100(tmp_path):
     assert grading["errors"] == []
     assert (grading["score"], grading["max_score"]) == (100, 100), [
         (c["nodeid"], c["message"]) for s in grading["stages"] for c in s["checks"] if c["outcome"] != "passed"]
-    assert validate(json.loads(path.read_text())) == grading
+    assert validate(json.loads(path.read_text())) == report.portable({"grading": grading})["grading"]
 
 
 def test_the_pristine_stubs_score_0_with_every_stage_not_implemented(pristine_stubs):
