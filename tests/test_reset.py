@@ -35,3 +35,14 @@ def test_reset_without_git_history_says_so(tmp_path, capsys):
     (tmp_path / "student").mkdir()
     assert reset.main([], root=tmp_path) == 2
     assert "not a git clone" in capsys.readouterr().err
+
+
+def test_reset_without_git_takes_the_stubs_the_docs_render(tmp_path, capsys):
+    """A kit downloaded as a zip has no history: the copy behind "What to implement" serves."""
+    shutil.copytree(KIT_ROOT / "docs" / "contract" / "student", tmp_path / "docs" / "contract" / "student")
+    (tmp_path / "student").mkdir()
+    (tmp_path / "student" / "train.py").write_text("my work\n")
+    assert reset.main(["train"], root=tmp_path) == 0
+    assert (tmp_path / "student" / "train.py").read_text() == \
+        (KIT_ROOT / "docs" / "contract" / "student" / "train.py").read_text()
+    assert "from docs/contract/student" in capsys.readouterr().out
