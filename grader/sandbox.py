@@ -213,10 +213,10 @@ class _Worker:
         os.set_blocking(self.request_fd, False)
 
     def configure(self, key):
-        """The rest of the configuration: the worker's one scenario module and the reference modules it runs."""
-        scenario_module, from_reference = key
+        """The rest of the configuration: the worker's scenario modules and the reference modules it runs."""
+        scenario_modules, from_reference = key
         self.from_reference = from_reference
-        self.config.update(scenarios=scenario_module, from_reference=list(from_reference),
+        self.config.update(scenarios=list(scenario_modules), from_reference=list(from_reference),
                            reference_sources={name: self.sandbox._reference_source(name) for name in from_reference})
 
     # ---- talking ----
@@ -390,9 +390,10 @@ class Sandbox:
     scenario (``scenarios.py`` says which worker module holds it) with
     ``impl`` loading the submission's modules, except those in
     ``from_reference``, which come from ``reference/``. One worker is kept per
-    (scenario module, ``from_reference``) pair: a worker holds one stage's
-    scenarios only, and the reference never shares a process with graded code
-    that could borrow it.
+    (group of scenario modules, ``from_reference``) pair: a worker holds the
+    scenarios of stages whose answers it does not hold
+    (``scenarios.WORKERS``), and the reference never shares a process with
+    graded code that could borrow it.
 
     ``isolation`` is the mode workers run under (``os``, ``user``,
     ``self-check``; by default ``isolation.choose()``: the environment's
@@ -446,7 +447,7 @@ class Sandbox:
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
         reference = tuple(sorted(from_reference))
         try:
-            key = (scenarios.module_of(scenario), reference)
+            key = (scenarios.worker_of(scenario), reference)
         except LookupError as error:
             raise RuntimeError(f"the grader asked for a scenario that does not exist: {error}") from None
         if set(modules) & set(reference):  # a worker never holds the answer to what it grades

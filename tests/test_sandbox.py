@@ -260,7 +260,7 @@ def test_the_worker_ends_when_the_grading_process_dies(tmp_path):
         from grader.sandbox import Sandbox
         sandbox = Sandbox({str(folder)!r}, call_timeout=120)
         sandbox.call("ping")
-        print(sandbox._workers[("selftest", ())].process.pid, flush=True)
+        print(sandbox._workers[(("selftest",), ())].process.pid, flush=True)
         sandbox.call("selftest_engine", modules=("engine",))
     """)
     grading = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -417,7 +417,7 @@ def test_looking_into_a_sibling_worker_is_flagged(tmp_path, mode):
     """)
     with Sandbox(folder) as sandbox:
         sandbox.call("selftest_nn", modules=("nn",), from_reference=("engine",))
-        sibling = sandbox._workers[("selftest", ("engine",))].python_pid()
+        sibling = sandbox._workers[(("selftest",), ("engine",))].python_pid()
         (Path(sandbox.graded_folder) / "sibling.txt").write_text(str(sibling))  # the folder the workers read
         assert sandbox.call("selftest_derivatives", modules=("derivatives",))["L"] == 1.0
         if mode == "os":

@@ -210,15 +210,18 @@ def _answer(request, impl, scenarios):
     return reply
 
 
-def _load_scenarios(worker_dir, module_name):
-    """The scenario functions of this worker's one module, found before graded code could replace any."""
+def _load_scenarios(worker_dir, module_names):
+    """The scenario functions of this worker's modules, found before graded code could replace any."""
     import importlib
 
     sys.path.insert(0, worker_dir)
-    module = importlib.import_module(module_name)
-    return {name: value for name, value in vars(module).items()
-            if isinstance(value, types.FunctionType) and value.__module__ == module_name
-            and not name.startswith("_")}
+    functions = {}
+    for module_name in module_names:
+        module = importlib.import_module(module_name)
+        functions.update({name: value for name, value in vars(module).items()
+                          if isinstance(value, types.FunctionType) and value.__module__ == module_name
+                          and not name.startswith("_")})
+    return functions
 
 
 def _hide_grader(grader_dir, reference_sources):
