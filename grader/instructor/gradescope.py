@@ -291,12 +291,18 @@ def check_output(check):
     for label, key in (("Expected", "expected"), ("Got", "got"), ("Failing case", "case")):
         if check.get(key) is not None:
             lines.append(f"{label}: {check[key]}")
+    return "\n".join(lines + _hint_and_link(check))
+
+
+def _hint_and_link(check):
+    """The lines every failed check ends with: its hint, and where the docs teach it."""
+    lines = []
     hint = HINTS.get(check.get("hint_id"))
     if hint or check.get("hint"):
         lines += ["", f"Hint ({hint.title}): {hint.text}" if hint else f"Hint: {check['hint']}"]
     if check.get("docs"):
         lines.append(f"Read more: {check['docs']}")
-    return "\n".join(lines)
+    return lines
 
 
 def has_details(check):
@@ -307,12 +313,7 @@ def held_out_output(check):
     """A held-out failure before the due date: that it failed, and the hint, never the case."""
     lines = [f"This check failed on a held-out case (outcome: {check.get('outcome')}). The case, and what "
              "your code gave, are shown after the due date."]
-    hint = HINTS.get(check.get("hint_id"))
-    if hint or check.get("hint"):
-        lines += ["", f"Hint ({hint.title}): {hint.text}" if hint else f"Hint: {check['hint']}"]
-    if check.get("docs"):
-        lines.append(f"Read more: {check['docs']}")
-    return "\n".join(lines)
+    return "\n".join(lines + _hint_and_link(check))
 
 
 def _readable(name):
