@@ -19,7 +19,6 @@ answers, which no worker ever loads.
 import ast
 import math
 
-from .worker.common import build  # noqa: F401  (checks build specs with torch too)
 
 # op: (number of Value arguments, takes a constant k)
 OPS = {

@@ -11,6 +11,7 @@ from hypothesis import example, given
 from grader import exprs
 from grader.feedback import CheckFailed
 from grader.sandbox import RaisedException
+from grader.worker.common import build
 
 from .fatal import StopOnFatal
 from .judge import close, exception_hint, raised, require_number, show
@@ -35,7 +36,7 @@ def torch():
 def torch_answer(torch, spec, inputs):
     """The output's value and every input's gradient, by PyTorch's autograd in float64."""
     leaves = [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in inputs]
-    out = exprs.build(spec, leaves)[-1]
+    out = build(spec, leaves)[-1]
     out.backward()
     return {"data": out.item(), "grads": [leaf.grad.item() if leaf.grad is not None else 0.0 for leaf in leaves]}
 
