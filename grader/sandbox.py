@@ -17,7 +17,10 @@ What the guard saw graded code attempt (importing or reading the reference,
 writing the report, ...) accumulates in ``Sandbox.flags``.
 """
 
+import functools
+import importlib.util
 import json
+import marshal
 import os
 import re
 import select
@@ -79,6 +82,8 @@ SIGNAL_WORDS = {
     signal.SIGKILL: "was killed (SIGKILL; the system does this when memory runs out)",
 }
 PYTHON_FLAGS = ("-s", "-S", "-P", "-B", "-u", "-X", "utf8")
+# imported, not run as a script, so that it too loads compiled (a script is compiled at every start)
+WORKER_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); import main; main.main()"
 # os isolation: where a worker finds its files, inside its own mount namespace
 INSIDE_WORKER, INSIDE_SUBMISSION, INSIDE_SCRATCH = "/worker", "/submission", "/scratch"
 TMPFS_BYTES = 64 * 1024 * 1024  # a worker's private /tmp and /dev/shm, each; they vanish with it
@@ -183,7 +188,7 @@ class _Worker:
         env = {name: os.environ[name] for name in LOADER_VARIABLES if name in os.environ}
         env.update(PYTHONHASHSEED="0", TMPDIR=self.scratch)
         fds = (request_read, reply_write, self.dump.fileno())
-        python = [*PYTHON_FLAGS, os.path.join(sandbox.worker_dir, "main.py"), str(request_read)]
+        python = [*PYTHON_FLAGS, "-c", WORKER_BOOT, sandbox.worker_dir, str(request_read)]
         preexec, cwd = (_fixed_addresses if _personality else None), self.scratch
         if sandbox.isolation == "os":
             config.update(scratch=INSIDE_SCRATCH)  # the kit's and the run's places stay, as names to watch
@@ -441,6 +446,8 @@ class Sandbox:
         self.workers_dir = None
         self._workers = {}
         self._spare = None  # a blank worker, started ahead of need
+        # a grade starts each group's worker once: no spare after the last (a replacement then boots on demand)
+        self._groups_to_start = {group for group in scenarios.WORKERS if group != ("selftest",)}
         self._started = None  # user isolation: when the run began, in clock ticks since boot
         self._failed_modules = {}  # (from_reference, module) -> the exception to raise again
 
@@ -619,7 +626,9 @@ class Sandbox:
                 worker = None
             if worker is None:
                 worker = _Worker(self)
-            self._spare = _Worker(self)  # boots (a namespace, an interpreter) while this one works
+            self._groups_to_start.discard(key[0])
+            if self._groups_to_start:  # boots (a namespace, an interpreter) while this one works
+                self._spare = _Worker(self)
             _release_interrupts(mask)
             worker.configure(key)
             deadline = time.monotonic() + self.start_timeout
@@ -689,12 +698,11 @@ class Sandbox:
             worker_dir = os.path.join(run_dir, "worker")
             os.mkdir(worker_dir, 0o755)
             os.mkdir(os.path.join(worker_dir, "__pycache__"), 0o755)
-            # the compiled caches too, with the sources' times, so that they stay valid: no worker compiles
-            caches = sorted((WORKER_DIR / "__pycache__").glob(f"*.{sys.implementation.cache_tag}.pyc"))
-            for path in sorted(WORKER_DIR.glob("*.py")) + caches:
-                copy = os.path.join(worker_dir, os.path.relpath(path, WORKER_DIR))
-                shutil.copy2(path, copy)
-                os.chmod(copy, 0o644)
+            for name, (source, bytecode) in worker_files().items():  # compiled here once: no worker compiles
+                for path, data in ((name, source), (_pyc_name(name), bytecode)):
+                    with open(os.path.join(worker_dir, path), "wb") as f:
+                        f.write(data)
+                    os.chmod(os.path.join(worker_dir, path), 0o644)
             self.worker_dir = worker_dir if self.isolation == "user" else INSIDE_WORKER
             self.graded_folder = os.path.join(run_dir, "submission")
             if self.isolation == "user":
@@ -731,6 +739,34 @@ class Sandbox:
 
 
 RUN_PREFIX = "micrograd-kit-run-"  # then the grading process's pid
+
+
+def worker_files():
+    """``{file name: (source, bytecode)}`` of the worker's modules, compiled once per grading process.
+
+    Every worker imports them all; compiling them in each would cost it more
+    than starting Python. The bytecode is a checked-hash ``.pyc`` (PEP 552):
+    valid for its source's bytes whatever the copy's time, and ignored (the
+    worker compiles after all) by an interpreter of another version.
+    """
+    stamp = tuple((path.name, path.stat().st_mtime_ns) for path in sorted(WORKER_DIR.glob("*.py")))
+    return _compiled_worker_files(stamp)
+
+
+@functools.lru_cache(maxsize=1)
+def _compiled_worker_files(stamp):
+    files = {}
+    for name, _ in stamp:
+        source = (WORKER_DIR / name).read_bytes()
+        code = compile(source, str(WORKER_DIR / name), "exec", dont_inherit=True)
+        checked_hash = (0b11).to_bytes(4, "little")
+        files[name] = (source, importlib.util.MAGIC_NUMBER + checked_hash + importlib.util.source_hash(source)
+                       + marshal.dumps(code))
+    return files
+
+
+def _pyc_name(name):
+    return os.path.join("__pycache__", f"{name.removesuffix('.py')}.{sys.implementation.cache_tag}.pyc")
 
 
 def bwrap_command(sandbox, scratch, info_fd, env):

@@ -20,7 +20,7 @@ import pytest
 import isolation_modes
 from grader.isolation import MODES
 from grader.sandbox import (
-    KIT_ROOT, REFERENCE_DIR, Crashed, Sandbox, TimedOut, TooMuchOutput,
+    KIT_ROOT, REFERENCE_DIR, WORKER_BOOT, Crashed, Sandbox, TimedOut, TooMuchOutput,
 )
 
 SELFTESTS = (("selftest_engine", "engine", ()), ("selftest_nn", "nn", ("engine",)),
@@ -66,7 +66,7 @@ def worker_children():
     found = []
     for pid in pids:
         try:
-            if "worker/main.py" in Path(f"/proc/{pid}/cmdline").read_text() and alive(pid):
+            if WORKER_BOOT in Path(f"/proc/{pid}/cmdline").read_text() and alive(pid):
                 found.append(int(pid))
         except FileNotFoundError:
             pass

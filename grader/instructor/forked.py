@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from .. import KIT_ROOT, held_out
+from .. import KIT_ROOT, held_out, sandbox
 from .processes import kill_tree, track, untrack
 
 STARTUP_S = 120.0  # importing the grader takes about a second; a loaded machine may take far longer
@@ -147,8 +147,25 @@ def _preload():
         except ImportError:  # a plugin this pytest does not have as a module: the grade finds out, not this
             pass
     platform.platform()  # the report's environment: cached, instead of running `uname -p` for every grade
+    sandbox.worker_files()  # compiled here, once
+    _scan_local_constants()
     gc.collect()
     gc.freeze()
+
+
+def _scan_local_constants():
+    """Let hypothesis read the grader's modules for constants now, once, instead of in every child.
+
+    hypothesis draws some values from constants in the local modules loaded,
+    which it parses at a test's first draw (a fifth of a grade's CPU here).
+    Everything the children will load is loaded by now, so each inherits the
+    finished scan. A hypothesis that no longer has the function keeps its own way.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    scan = getattr(providers, "_get_local_constants", None)
+    if scan is not None:
+        scan()
 
 
 def _child(request):

@@ -1,14 +1,15 @@
 """The process that runs graded code: it loads a submission and runs scenarios on it.
 
-Started by ``sandbox.py`` (``python -s -S -P -B -u -X utf8 main.py REQUEST_FD``,
-with a clean environment, under the isolation of ``grader/isolation.py``) and
-spoken to over two pipes (length-prefixed JSON). The first message is its
-configuration, with the reference sources it may run (never read from the
-kit: under ``os`` and ``user`` isolation the kit is out of its sight). Before
-any graded code loads it arms ``guard`` (limits and an audit hook) and drops
-its own modules from ``sys.path`` and ``sys.modules``. Whatever the graded code
-does here, it cannot reach the process that scores it and writes the report:
-all it can do is answer a question, wrongly, slowly, or not at all.
+Imported by ``sandbox.WORKER_BOOT`` (``python -s -S -P -B -u -X utf8 -c BOOT
+DIR REQUEST_FD``, with a clean environment, under the isolation of
+``grader/isolation.py``) and spoken to over two pipes (length-prefixed JSON).
+The first message is its configuration, with the reference sources it may run
+(never read from the kit: under ``os`` and ``user`` isolation the kit is out
+of its sight). Before any graded code loads it arms ``guard`` (limits and an
+audit hook) and drops its own modules from ``sys.path`` and ``sys.modules``.
+Whatever the graded code does here, it cannot reach the process that scores
+it and writes the report: all it can do is answer a question, wrongly,
+slowly, or not at all.
 
 Requests: ``{"id", "load": module}`` imports one submission module (so an
 import that hangs or kills the process is charged to that module alone), and
@@ -233,7 +234,7 @@ def _hide_grader(grader_dir, reference_sources):
     prefix = grader_dir.rstrip("/") + "/"
     for name, module in list(sys.modules.items()):
         filename = getattr(module, "__file__", None) or ""
-        if filename.startswith(prefix) and name != "__main__":
+        if filename.startswith(prefix):
             with open(filename) as f:
                 lines = f.read().splitlines(keepends=True)
             linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
@@ -262,7 +263,7 @@ def _undumpable():
 
 def main():
     signal.pthread_sigmask(signal.SIG_SETMASK, ())  # the grading process held some off while starting us
-    request_fd = int(sys.argv[1])
+    request_fd = int(sys.argv[2])
     config = receive(request_fd)  # not in argv, which any process of the same machine can read
     if config is None:
         return
@@ -291,7 +292,3 @@ def main():
             send(reply_fd, reply)
         except OSError:
             os._exit(CHANNEL_BROKEN)
-
-
-if __name__ == "__main__":
-    main()
