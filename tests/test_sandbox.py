@@ -6,6 +6,7 @@ of the issue end to end).
 """
 
 import json
+import marshal
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 import isolation_modes
 from grader.isolation import MODES
 from grader.sandbox import (
-    KIT_ROOT, REFERENCE_DIR, WORKER_BOOT, Crashed, Sandbox, TimedOut, TooMuchOutput,
+    KIT_ROOT, PYTHON_FLAGS, REFERENCE_DIR, WORKER_BOOT, Crashed, Sandbox, TimedOut, TooMuchOutput, worker_files,
 )
 
 SELFTESTS = (("selftest_engine", "engine", ()), ("selftest_nn", "nn", ("engine",)),
@@ -438,6 +439,53 @@ def test_a_call_costs_well_under_a_millisecond_on_an_idle_machine():
             sandbox.call("ping")
             times.append(time.perf_counter() - start)
     assert sorted(times)[len(times) // 2] < 0.005
+
+
+def test_workers_load_the_grading_process_s_bytecode_instead_of_compiling(tmp_path):
+    """The compiled files a run's workers get are ones the interpreter takes as they are.
+
+    The proof: a file with the right header but other code in it. Python runs
+    that code only when it takes the file without compiling the source.
+    """
+    source, bytecode = worker_files()["common.py"]
+    header_size = 16  # PEP 552: magic, flags, the source's hash
+    (tmp_path / "common.py").write_bytes(source)
+    (tmp_path / "__pycache__").mkdir()
+    marker = marshal.dumps(compile("FROM_BYTECODE = True", "common.py", "exec"))
+    (tmp_path / "__pycache__" / f"common.{sys.implementation.cache_tag}.pyc").write_bytes(
+        bytecode[:header_size] + marker)
+    probe = "import sys; sys.path.insert(0, sys.argv[1]); import common; print(common.FROM_BYTECODE)"
+    result = subprocess.run([sys.executable, *PYTHON_FLAGS, "-c", probe, str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "True", result.stderr
+    (tmp_path / "common.py").write_bytes(source + b"\n# changed\n")  # another source: compiled after all
+    result = subprocess.run([sys.executable, *PYTHON_FLAGS, "-c", probe, str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert "has no attribute 'FROM_BYTECODE'" in result.stderr
+
+
+def test_every_worker_module_goes_to_the_run_compiled(tmp_path, mode):
+    with Sandbox(submission(tmp_path)) as sandbox:
+        sandbox.call("ping")
+        if mode == "self-check":  # its workers use the kit's own folder
+            return
+        cache = Path(sandbox.run_dir) / "worker" / "__pycache__"
+        for name, (source, bytecode) in worker_files().items():
+            assert (Path(sandbox.run_dir) / "worker" / name).read_bytes() == source
+            assert (cache / f"{name[:-3]}.{sys.implementation.cache_tag}.pyc").read_bytes() == bytecode
+
+
+def test_no_spare_worker_is_left_once_every_group_has_its_own(tmp_path):
+    """A spare boots while a worker works; after the last group's worker it would only be thrown away."""
+    with Sandbox(submission(tmp_path)) as sandbox:
+        assert sandbox.call("value_exponent", base=2.0, exponent=3.0, modules=("engine",))
+        assert sandbox._spare is not None
+        assert sandbox.call("shared_leaves", preset=0.5, modules=("engine",))
+        assert sandbox.call("zero_grad", kind="mlp", args=[2, [2, 1]], modules=("nn",), from_reference=("engine",))
+        assert sandbox.call("sgd", data=[1.0], grads=[0.5], lr=0.1, modules=("train",),
+                            from_reference=("engine", "nn"))
+        assert sandbox._spare is None
+        assert len(worker_children()) == 4
 
 
 def test_the_grading_process_loads_all_its_code_before_graded_code_runs(tmp_path):
