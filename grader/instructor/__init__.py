@@ -1,7 +1,9 @@
 """The instructor's tools, and what they share.
 
 ``collect`` regrades a class, ``verify`` checks one submitted report,
-``gradescope`` runs the grader on Gradescope; beside them, reading
-submissions (``layout``), checking claims (``claims``), the class summary
-(``summary``). The student's own ``grader.submit`` packs what these read.
+``gradescope`` and ``prairielearn`` run the grader on those platforms; beside
+them, reading submissions (``layout``), checking claims (``claims``), the
+class summary (``summary``), the LMS gradebooks (``lms``), the options
+official grading shares (``options``), and collect's warm processes
+(``forked``). The student's own ``grader.submit`` packs what these read.
 """

@@ -38,7 +38,7 @@ from pathlib import Path
 from .. import KIT_ROOT, held_out, isolation
 from ..api import DEFAULT_BUDGET_S
 from ..stages import STAGES
-from . import claims, forked, lms, summary
+from . import claims, forked, lms, options, summary
 from .atomic import write_atomic
 from .layout import SubmissionError, unpack
 from .processes import run_bounded, stop_all
@@ -109,10 +109,7 @@ def _collect_command(parser, args):
         parser.error(f"{args.submissions} is not a folder (give the folder that holds the submissions)")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} is a file; give a folder")
-    try:
-        secret = held_out.given(args.held_out_file)
-    except (OSError, held_out.SecretError) as error:
-        parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
+    secret = options.held_out_secret(parser, args.held_out_file)
     try:
         roster = lms.read_roster(args.roster) if args.roster else None
     except lms.RosterError as error:

@@ -34,7 +34,7 @@ from pathlib import Path
 from .. import KIT_ROOT, held_out, isolation
 from ..hints import HINTS
 from ..stages import STAGES
-from . import claims
+from . import claims, options
 from .atomic import write_atomic
 from .layout import PACKAGE_FILES, SubmissionError, unpack
 from .processes import run_bounded
@@ -54,22 +54,11 @@ def main(argv=None):
     build_parser = commands.add_parser("build", help="write the autograder zip to upload to Gradescope")
     build_parser.add_argument("--out", type=Path, default=KIT_ROOT / "dist" / "gradescope-autograder.zip",
                               help="where to write the zip (default: dist/gradescope-autograder.zip)")
-    build_parser.add_argument("--docs-url", default=os.environ.get("MICROGRAD_KIT_DOCS"),
-                              help="where your course publishes the docs site, so feedback links work "
-                                   "(default: $MICROGRAD_KIT_DOCS)")
+    options.add_build_options(build_parser)
     build_parser.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                               help="when students see their results (default: visible)")
     build_parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                               help=f"seconds one submission may take (default: {DEFAULT_TIMEOUT})")
-    build_parser.add_argument("--stage", action="append", choices=[s.id for s in STAGES],
-                              help="grade only this stage, for an assignment that covers part of the "
-                                   "kit (repeatable; default: all)")
-    build_parser.add_argument("--held-out-file", type=Path, metavar="FILE",
-                              help="grade on held-out cases drawn from the secret in FILE (its first line; "
-                                   f"default: ${held_out.ENV}); the secret goes in the zip, never in a result")
-    build_parser.add_argument("--allow-self-check", action="store_true",
-                              help="grade even where only the in-process guard isolates graded code "
-                                   "(default: refuse, and say so in each result)")
     run_parser = commands.add_parser("run", help="grade $ROOT/submission (what run_autograder calls)")
     run_parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")),
                             help="the autograder's root (default: $AUTOGRADER_ROOT or /autograder)")
@@ -78,10 +67,7 @@ def main(argv=None):
         return run(args.root)
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
-    try:
-        secret = held_out.given(args.held_out_file)
-    except (OSError, held_out.SecretError) as error:
-        parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
+    secret = options.held_out_secret(parser, args.held_out_file)
     try:
         pins = pinned_requirements()
     except LookupError as error:

@@ -33,9 +33,9 @@ import tomllib
 import uuid
 from pathlib import Path
 
-from .. import KIT_ROOT, held_out, isolation
+from .. import KIT_ROOT, isolation
 from ..stages import STAGES
-from . import claims, gradescope
+from . import claims, gradescope, options
 from .layout import SubmissionError, unpack
 from .processes import run_bounded
 
@@ -58,20 +58,10 @@ def main(argv=None):
                               help="the question folder to write (default: dist/prairielearn/micrograd)")
     build_parser.add_argument("--title", default="Build micrograd", help="the question's title")
     build_parser.add_argument("--topic", default="Autograd", help="the question's topic in your course")
-    build_parser.add_argument("--docs-url", default=os.environ.get("MICROGRAD_KIT_DOCS"),
-                              help="where your course publishes the docs site, so feedback links work "
-                                   "(default: $MICROGRAD_KIT_DOCS)")
+    options.add_build_options(build_parser)
     build_parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                               help=f"seconds PrairieLearn gives one grading job, at most {MAX_TIMEOUT} "
                                    f"(default: {DEFAULT_TIMEOUT})")
-    build_parser.add_argument("--stage", action="append", choices=[s.id for s in STAGES],
-                              help="grade only this stage (repeatable; default: all)")
-    build_parser.add_argument("--held-out-file", type=Path, metavar="FILE",
-                              help="grade on held-out cases drawn from the secret in FILE (its first line; "
-                                   f"default: ${held_out.ENV})")
-    build_parser.add_argument("--allow-self-check", action="store_true",
-                              help="grade even where only the in-process guard isolates graded code "
-                                   "(default: refuse, and say so in each result)")
     run_parser = commands.add_parser("run", help="grade $ROOT/student (what run.sh calls)")
     run_parser.add_argument("--root", type=Path, default=Path(os.environ.get("PL_GRADE_ROOT", "/grade")),
                             help="the grading job's root (default: $PL_GRADE_ROOT or /grade)")
@@ -80,10 +70,7 @@ def main(argv=None):
         return run(args.root)
     if not 0 < args.timeout <= MAX_TIMEOUT:
         parser.error(f"--timeout must be between 1 and {MAX_TIMEOUT} seconds (PrairieLearn's limit)")
-    try:
-        secret = held_out.given(args.held_out_file)
-    except (OSError, held_out.SecretError) as error:
-        parser.error(f"--held-out-file: {getattr(error, 'strerror', None) or error}")
+    secret = options.held_out_secret(parser, args.held_out_file)
     try:
         distributions = vendored_distributions()
     except LookupError as error:
