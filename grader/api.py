@@ -118,7 +118,7 @@ def grade(folder, *, stages=None, student_id=None, report_path=None, budget_s=DE
         folder=folder, student_id=student_id or None, stages=selected,
         check_results=plugin.check_results(), flags=flags + plugin.runtime_flags(), errors=errors,
         started=started, duration_s=time.monotonic() - clock, budget_s=budget_s, isolation=mode,
-        honesty_notes=notes, held_out=held_out is not None)
+        honesty_notes=notes, held_out=held_out is not None, files=plugin.graded_files())
     document["environment"] = document["grading"]["environment"]
     if report_path is not None:
         report.write(document, report_path)

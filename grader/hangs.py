@@ -48,6 +48,10 @@ class HangCap:
     def flags(self):
         return self.sandbox.flags
 
+    @property
+    def graded_files(self):
+        return self.sandbox.graded_files
+
     def call(self, scenario, *, modules=(), from_reference=(), timeout=None, **args):
         graded = {f"{m}.py" for m in modules if m not in from_reference}
         earlier = [hang for name in sorted(graded) for hang in self.hangs.get(name, ())]

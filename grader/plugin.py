@@ -235,6 +235,13 @@ class GradingPlugin:
             results.append((stage, result))
         return results
 
+    def graded_files(self):
+        """``{file name: sha256 or None}`` of the copy the workers graded; None where they read the folder itself."""
+        for sandbox in self._sandboxes.values():
+            if getattr(sandbox, "graded_files", None) is not None:
+                return dict(sandbox.graded_files)
+        return None
+
     def runtime_flags(self):
         """What the sandboxes saw graded code try (importing or reading the reference, ...)."""
         intake = Intake()  # each sandbox caps its own; together they are capped again

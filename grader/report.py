@@ -23,7 +23,7 @@ SCHEMA_VERSION = 1
 
 
 def grading(*, folder, student_id, stages, check_results, flags, errors, started, duration_s, budget_s,
-            isolation=None, honesty_notes=(), held_out=False):
+            isolation=None, honesty_notes=(), held_out=False, files=None):
     """The ``grading`` object.
 
     ``check_results`` is ``[(stage id, check result)]``; ``flags`` are honesty
@@ -31,7 +31,9 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
     checks run that module; ``errors`` are the grader's own failures;
     ``isolation`` is the mode graded code ran under (None: none ran);
     ``honesty_notes`` ``{"module", "note"}`` say where the static scan gave up;
-    ``held_out`` whether the property checks drew their cases from a secret.
+    ``held_out`` whether the property checks drew their cases from a secret;
+    ``files`` the hashes of the copy the workers graded (os and user
+    isolation), or None to hash ``folder``'s files now.
     """
     errors = list(errors)
     explained = bool(errors)  # a stage without checks after an error is that error's doing
@@ -52,7 +54,7 @@ def grading(*, folder, student_id, stages, check_results, flags, errors, started
         "schema_version": SCHEMA_VERSION,
         "kit_version": __version__,
         "student_id": student_id,
-        "impl": {"path": shown_path(folder), "files": file_hashes(folder)},
+        "impl": {"path": shown_path(folder), "files": file_hashes(folder) if files is None else files},
         "selected_stages": [s.id for s in STAGES if s.id in stages],
         "isolation": isolation,
         "held_out": bool(held_out),

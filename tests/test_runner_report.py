@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import isolation_modes
 from runner_support import CONFTEST, KIT_ROOT, toy_checks, toy_folder, validate
 
 from grader import __version__, api, report
@@ -235,3 +236,18 @@ def test_the_written_report_holds_no_path_of_this_machine(tmp_path, pristine_stu
         assert local not in text, local
     assert json.loads(text)["grading"]["stages"][0]["docs"] in (
         document["grading"]["stages"][0]["docs"], "site/stages/0-derivatives/index.html")
+
+
+@pytest.mark.parametrize("mode", ["os", "user"])
+def test_the_hashes_are_of_the_bytes_the_workers_graded(tmp_path, monkeypatch, mode):
+    """A file changed while the grade runs does not change what the report says was graded."""
+    isolation_modes.use(mode, monkeypatch)
+    folder = toy_folder(tmp_path / "work")
+    graded = hashlib.sha256((folder / "engine.py").read_bytes()).hexdigest()
+
+    def change_engine(stage, flagged):  # after stage 1, whose workers graded the copy
+        (folder / "engine.py").write_text("# written after the copy was graded\n")
+
+    grading = validate(api.grade(folder, stages=["1"], progress=change_engine))
+    assert grading["isolation"] == mode and grading["score"] == 20
+    assert grading["impl"]["files"]["engine.py"] == graded
