@@ -26,7 +26,7 @@ class Hint:
         return docs_url(self.page + "#" + self.id)
 
 
-GENERAL_PAGE = "getting-started/"
+GENERAL_PAGE = "getting-started.html"
 
 
 _HINTS = (

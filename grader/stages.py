@@ -23,13 +23,13 @@ class Stage:
 
 
 STAGES = (
-    Stage("0", "Derivatives by hand", 10, "stages/0-derivatives/", ("derivatives",)),
-    Stage("1", "The forward pass", 20, "stages/1-forward-pass/", ("engine",)),
-    Stage("2", "Local backward rules", 20, "stages/2-backward-rules/", ("engine",)),
-    Stage("3", "Backpropagation", 20, "stages/3-backpropagation/", ("engine",)),
-    Stage("4", "The neural-network library", 15, "stages/4-neural-net/", ("nn",)),
-    Stage("5", "Training", 15, "stages/5-training/", ("train",)),
-    Stage("bonus", "Agreement with PyTorch", 0, "stages/bonus-pytorch/", ("engine",)),
+    Stage("0", "Derivatives by hand", 10, "stages/0-derivatives.html", ("derivatives",)),
+    Stage("1", "The forward pass", 20, "stages/1-forward-pass.html", ("engine",)),
+    Stage("2", "Local backward rules", 20, "stages/2-backward-rules.html", ("engine",)),
+    Stage("3", "Backpropagation", 20, "stages/3-backpropagation.html", ("engine",)),
+    Stage("4", "The neural-network library", 15, "stages/4-neural-net.html", ("nn",)),
+    Stage("5", "Training", 15, "stages/5-training.html", ("train",)),
+    Stage("bonus", "Agreement with PyTorch", 0, "stages/bonus-pytorch.html", ("engine",)),
 )
 BY_ID = {s.id: s for s in STAGES}
 MAX_SCORE = sum(s.points for s in STAGES)
@@ -52,15 +52,13 @@ def docs_base():
 
 
 def docs_url(path):
-    """An absolute link to a page (``stages/1-forward-pass/``, optionally ``#anchor``) of the docs site.
+    """An absolute link to a page (``stages/1-forward-pass.html``, optionally ``#anchor``) of the docs site.
 
-    Over ``file:`` a directory does not open its ``index.html``, so the link names the file.
+    Pages are files (mkdocs.yml), so one link opens served and from ``site/``
+    alike; the home page is named, which only ``site/`` needs.
     """
-    base = docs_base()
     page, hash_, anchor = path.lstrip("/").partition("#")
-    if base.startswith("file:") and (not page or page.endswith("/")):
-        page += "index.html"
-    return base + page + hash_ + anchor
+    return docs_base() + (page or "index.html") + hash_ + anchor
 
 
 def site_missing():

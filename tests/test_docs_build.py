@@ -41,7 +41,7 @@ def nav_pages():
 def page_html(site, md_path):
     """The built HTML of a page given by its Markdown path (``stages/1-forward-pass.md``)."""
     stem = md_path.removesuffix(".md")
-    built = site / ("index.html" if stem == "index" else f"{stem}/index.html")
+    built = site / f"{stem}.html"
     return built.read_text(encoding="utf-8")
 
 

@@ -28,7 +28,7 @@ HEADING = re.compile(r'<h([1-6]) id="([^"]+)"')
 
 def headings(site, page):
     """(level, id) of every heading of a built page, in order; page as the grader writes it."""
-    path = site / page / "index.html"
+    path = site / page
     assert path.is_file(), f"no page {page}"
     return [(int(level), anchor) for level, anchor in HEADING.findall(path.read_text(encoding="utf-8"))]
 
@@ -46,7 +46,7 @@ def mistakes_section(site, page):
 
 @pytest.mark.parametrize("hint", sorted(HINTS.values(), key=lambda h: (h.stage, h.id)), ids=lambda h: h.id)
 def test_hint_link_resolves_to_its_section(built_site, hint):  # noqa: F811
-    assert hint.docs.removesuffix(f"#{hint.id}").removesuffix("index.html").endswith(f"/{hint.page}")
+    assert hint.docs.removesuffix(f"#{hint.id}").endswith(f"/{hint.page}")
     if hint.stage == "general":
         anchors = [anchor for level, anchor in headings(built_site.site, hint.page) if level == 3]
     else:
@@ -122,8 +122,8 @@ def test_every_link_in_a_real_grade_opens_a_built_file_and_anchor(built_site, pr
 def test_links_name_the_built_sites_files_when_no_server_runs_and_no_course_copy_is_set():
     env = {k: v for k, v in os.environ.items() if k != "MICROGRAD_KIT_DOCS"}
     done = subprocess.run(
-        [sys.executable, "-c", "from grader.stages import docs_url; print(docs_url('getting-started/#timed-out'))"],
+        [sys.executable, "-c", "from grader.stages import docs_url; print(docs_url('getting-started.html#timed-out'))"],
         cwd=KIT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=True)
-    expected = "http://127.0.0.1:8000/getting-started/#timed-out" if _serving() else \
-        SITE_DIR.as_uri() + "/getting-started/index.html#timed-out"
+    expected = "http://127.0.0.1:8000/getting-started.html#timed-out" if _serving() else \
+        SITE_DIR.as_uri() + "/getting-started.html#timed-out"
     assert done.stdout.strip() == expected

@@ -143,7 +143,7 @@ def test_the_reference_gets_full_marks_one_test_per_check(tmp_path, autograder_z
     assert all(t["status"] == "passed" for t in results["tests"])
     numbers = [t["number"] for t in results["tests"]]
     assert len(set(numbers)) == len(numbers) and numbers[0] == "0.1"
-    assert "https://course.example/mg/stages/1-forward-pass/" in results["output"]
+    assert "https://course.example/mg/stages/1-forward-pass.html" in results["output"]
 
 
 def test_pristine_stubs_in_a_student_folder_score_zero_with_feedback(tmp_path, autograder_zip):

@@ -124,7 +124,7 @@ def test_the_reference_scores_one(tmp_path, question):
     assert results["gradable"] is True and results["score"] == 1.0
     assert sum(t["max_points"] for t in results["tests"]) == 100
     assert all(t["points"] == t["max_points"] and t["message"] == "Passed." for t in results["tests"])
-    assert "https://course.example/mg/stages/1-forward-pass/" in results["output"]
+    assert "https://course.example/mg/stages/1-forward-pass.html" in results["output"]
 
 
 def test_pristine_stubs_score_zero_with_feedback_on_every_check(tmp_path, question):

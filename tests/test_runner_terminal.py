@@ -59,13 +59,13 @@ def test_a_failed_check_shows_what_was_expected_got_the_case_the_hint_and_the_li
         "problem", "expected", "got", "case", "hint", "docs"]
     assert "    expected  2.0" in lines and "    got       1.0" in lines
     assert "    case      f(a) = a + a  at a=3.0" in lines
-    assert lines[-1] == "    docs      " + docs_url("stages/2-backward-rules/#assign-not-accumulate")
+    assert lines[-1] == "    docs      " + docs_url("stages/2-backward-rules.html#assign-not-accumulate")
 
 
 def test_each_kind_of_trouble_reads_as_what_happened(mixed):
     text = render(mixed)
     assert block(text, "✗ Stage 1: not implemented yet")[1:] == [
-        "    checks    second", "    start at  " + docs_url("stages/1-forward-pass/")]
+        "    checks    second", "    start at  " + docs_url("stages/1-forward-pass.html")]
     assert "your code raised ZeroDivisionError: float division by zero (in engine.py," in text
     assert "your code did not finish" in text and "#timed-out" in text
     assert "the process running your code ended" in text and "#crashed" in text

@@ -90,7 +90,7 @@ def test_on_the_stubs_every_cell_runs_and_points_to_the_pages(tmp_path):
     notebook = run(kit, workbook(kit))  # a failing cell raises CellExecutionError
     printed = "".join(outputs(notebook, "text"))
     assert "Value.__mul__ is not written yet" in printed
-    assert "http://127.0.0.1:8000/stages/1-forward-pass/" in printed
+    assert "http://127.0.0.1:8000/stages/1-forward-pass.html" in printed
     assert "MLP.__init__ is not written yet" in printed
     assert "Traceback" not in printed
     assert len(outputs(notebook, "html")) == 1  # the grade, shown
@@ -139,7 +139,7 @@ def test_grade_without_an_html_page_shows_the_terminal_text_and_bad_stages_are_o
     warned = "".join(out.text for out in notebook.cells[1].outputs if out.get("name") == "stderr")
     [text] = shown
     assert text.startswith('<pre class="micrograd-kit-grade">') and "Stage 0" in text and "Stage 1" not in text
-    assert "Total 0/10 " in text and 'href="http://127.0.0.1:8000/stages/0-derivatives/"' in text
+    assert "Total 0/10 " in text and 'href="http://127.0.0.1:8000/stages/0-derivatives.html"' in text
     assert "the JSON report is written, but the HTML report" in warned
     assert last_report(kit)["grading"]["selected_stages"] == ["0"]
     [error] = notebook.cells[2].outputs
