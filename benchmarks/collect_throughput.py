@@ -12,6 +12,11 @@ instructor would. The two alternate over ``--rounds`` slices of the class, so
 that a change in the machine's load falls on both. Prints the ratio of the
 wall times; the target is at most 0.35. Checks that both give every
 submission the same total.
+
+The CPU figures are what rusage counts for the processes each way starts.
+Under ``os`` isolation that leaves out the workers, which end inside their
+own PID namespace, out of its sight: the figures understate both sides
+alike. The ratio is of wall times.
 """
 
 import argparse
