@@ -700,9 +700,10 @@ class Sandbox:
             os.mkdir(os.path.join(worker_dir, "__pycache__"), 0o755)
             for name, (source, bytecode) in worker_files().items():  # compiled here once: no worker compiles
                 for path, data in ((name, source), (_pyc_name(name), bytecode)):
-                    with open(os.path.join(worker_dir, path), "wb") as f:
+                    target = os.path.join(worker_dir, path)
+                    with open(target, "wb") as f:
                         f.write(data)
-                    os.chmod(os.path.join(worker_dir, path), 0o644)
+                    os.chmod(target, 0o644)
             self.worker_dir = worker_dir if self.isolation == "user" else INSIDE_WORKER
             self.graded_folder = os.path.join(run_dir, "submission")
             if self.isolation == "user":
