@@ -81,12 +81,7 @@ def main(argv=None):
     parser.add_argument("--held-out-file", type=Path, metavar="FILE",
                         help="official grading: the property checks draw their cases from the secret in FILE "
                              f"(its first line; default: ${held_out.ENV}), cases the students never saw")
-    parser.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
-                        help="how graded code is walled off: os, user, self-check, or auto, the strongest this "
-                             f"machine gives (default: ${isolation.ENV} or auto)")
-    parser.add_argument("--allow-self-check", action="store_true",
-                        help="grade even where only the in-process guard (self-check) isolates graded code; "
-                             "without it, collect refuses such a machine")
+    options.add_isolation_options(parser)
     parser.add_argument("--roster", type=Path, metavar="CSV",
                         help="the class list, for the LMS imports' names and ids: a CSV with a header, such as "
                              "your Canvas gradebook export or Moodle grade export")

@@ -1,13 +1,14 @@
 """The command-line options official grading shares, each said once.
 
 The Gradescope and PrairieLearn builds bake the same four settings into what
-they write; ``collect`` reads the same secret.
+they write; ``collect`` reads the same secret; ``collect`` and ``verify``
+choose the isolation of the grades they run alike (``isolation.official``).
 """
 
 import os
 from pathlib import Path
 
-from .. import held_out
+from .. import held_out, isolation
 from ..stages import STAGES
 
 
@@ -25,6 +26,16 @@ def add_build_options(parser):
     parser.add_argument("--allow-self-check", action="store_true",
                         help="grade even where only the in-process guard isolates graded code "
                              "(default: refuse, and say so in each result)")
+
+
+def add_isolation_options(parser):
+    """``--isolation`` and ``--allow-self-check``, for a command that grades here, officially."""
+    parser.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
+                        help="how graded code is walled off: os, user, or auto, the strongest this machine "
+                             f"gives (default: ${isolation.ENV} or auto); self-check needs --allow-self-check")
+    parser.add_argument("--allow-self-check", action="store_true",
+                        help="grade with the in-process guard alone when the machine gives no OS isolation "
+                             "(a determined student can get around it); without it, such a machine is refused")
 
 
 def held_out_secret(parser, path):

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .. import isolation
-from . import claims
+from . import claims, options
 
 MATCH, MISMATCH, USAGE, GRADER_FAILED = 0, 1, 2, 3
 
@@ -28,12 +28,7 @@ def main(argv=None):
         epilog="Exit status: 0 match, 1 mismatch, 2 usage error or unreadable report, 3 the regrade failed.")
     parser.add_argument("report", type=Path, metavar="REPORT", help="the grade report to check")
     parser.add_argument("--impl", required=True, metavar="FOLDER", help="the files the report claims to grade")
-    parser.add_argument("--isolation", choices=isolation.CHOICES, default=None, metavar="MODE",
-                        help="how graded code is walled off: os, user, or auto, the strongest this machine "
-                             f"gives (default: ${isolation.ENV} or auto); self-check needs --allow-self-check")
-    parser.add_argument("--allow-self-check", action="store_true",
-                        help="regrade with the in-process guard only when the machine gives no OS isolation "
-                             "(a determined student can get around it)")
+    options.add_isolation_options(parser)
     parser.add_argument("--checks", type=Path, default=None, metavar="DIR",
                         help="the checks to run (default: the kit's grader/checks; for the kit's maintainers)")
     try:
